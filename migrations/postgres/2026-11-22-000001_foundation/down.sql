@@ -1,0 +1,9 @@
+DROP TABLE mail_outbox;
+DROP TABLE revoked_access_tokens;
+DROP TABLE refresh_tokens;
+DROP TABLE client_secrets;
+DROP TABLE clients;
+DROP TABLE audit_events;
+DROP TABLE admin_sessions;
+DROP TABLE users;
+DROP TABLE organizations;

@@ -1,0 +1,34 @@
+use crate::admin::auth::SignedIn;
+use crate::admin::auth::session::session_cookie;
+use crate::admin::see_other;
+use crate::db::models::admin_session;
+use crate::error::AppError;
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    csrf_token: String,
+}
+
+/// Deletes the session row, so the cookie is worthless even if it was copied.
+pub async fn submit(
+    session: SignedIn,
+    state: web::Data<AppState>,
+    form: web::Form<LogoutForm>,
+) -> Result<HttpResponse, AppError> {
+    session.verify_csrf(&form.csrf_token)?;
+    let id = session.session_id;
+    crate::db::run(&state.pool, move |conn| {
+        admin_session::delete(conn, id).map_err(AppError::from)
+    })
+    .await?;
+    let mut response = see_other("/admin/login");
+    let mut gone = session_cookie(String::new(), state.settings.secure_cookies());
+    gone.make_removal();
+    response
+        .add_cookie(&gone)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(response)
+}

@@ -1,0 +1,41 @@
+use crate::admin::auth::SignedIn;
+use crate::admin::{Layout, render};
+use crate::db::schema::{clients, organizations, users};
+use crate::error::AppError;
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use diesel::prelude::*;
+
+#[derive(Template)]
+#[template(path = "admin/dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    applications: i64,
+    active_applications: i64,
+    users: i64,
+    organizations: i64,
+}
+
+pub async fn show(session: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let (applications, active_applications, users, organizations) =
+        crate::db::run(&state.pool, |conn| {
+            Ok::<_, AppError>((
+                clients::table.count().get_result(conn)?,
+                clients::table
+                    .filter(clients::active.eq(true))
+                    .count()
+                    .get_result(conn)?,
+                users::table.count().get_result(conn)?,
+                organizations::table.count().get_result(conn)?,
+            ))
+        })
+        .await?;
+    render(&DashboardPage {
+        layout: Layout::signed_in(&session, &state, "Dashboard", "dashboard"),
+        applications,
+        active_applications,
+        users,
+        organizations,
+    })
+}

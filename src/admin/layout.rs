@@ -1,0 +1,42 @@
+use crate::admin::auth::SignedIn;
+use crate::state::AppState;
+
+/// What the base template needs on every back-office page.
+pub struct Layout {
+    pub title: String,
+    pub username: Option<String>,
+    pub csrf_token: String,
+    pub flash: Option<String>,
+    /// Oro's banner: without signing keys no token can be issued.
+    pub keys_warning: Option<String>,
+    pub section: &'static str,
+}
+
+impl Layout {
+    pub fn signed_in(
+        session: &SignedIn,
+        state: &AppState,
+        title: impl Into<String>,
+        section: &'static str,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            username: Some(session.user.username.clone()),
+            csrf_token: session.csrf_token.clone(),
+            flash: session.flash.clone(),
+            keys_warning: state.keys.as_ref().err().cloned(),
+            section,
+        }
+    }
+
+    pub fn anonymous(title: impl Into<String>, csrf_token: String) -> Self {
+        Self {
+            title: title.into(),
+            username: None,
+            csrf_token,
+            flash: None,
+            keys_warning: None,
+            section: "",
+        }
+    }
+}

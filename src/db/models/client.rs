@@ -1,0 +1,172 @@
+use crate::db::DbConn;
+use crate::db::schema::clients;
+use crate::domain::Grants;
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+
+/// An OAuth application (RFC 6749 "client").
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = clients)]
+pub struct Client {
+    pub id: i64,
+    pub organization_id: i64,
+    pub name: String,
+    pub client_id: String,
+    pub active: bool,
+    pub frontend: bool,
+    pub confidential: bool,
+    pub grants: String,
+    pub owner_user_id: Option<i64>,
+    pub scopes: String,
+    pub redirect_uris: String,
+    pub access_token_ttl: Option<i32>,
+    pub creation_key: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub tokens_revoked_before: Option<NaiveDateTime>,
+}
+
+impl Client {
+    pub fn grants(&self) -> Grants {
+        Grants::from_stored(&self.grants)
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = clients)]
+pub struct NewClient<'a> {
+    pub organization_id: i64,
+    pub name: &'a str,
+    pub client_id: &'a str,
+    pub active: bool,
+    pub frontend: bool,
+    pub confidential: bool,
+    pub grants: &'a str,
+    pub owner_user_id: Option<i64>,
+    pub creation_key: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = clients)]
+pub struct ClientChangeset<'a> {
+    pub name: &'a str,
+    pub frontend: bool,
+    pub grants: &'a str,
+    pub owner_user_id: Option<Option<i64>>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Last Used At is informative, not an audit trail: one write a minute per application is
+/// enough and keeps the token endpoint from writing on every request.
+const LAST_USED_RESOLUTION: TimeDelta = TimeDelta::minutes(1);
+
+pub fn create(conn: &mut DbConn, new: &NewClient<'_>) -> QueryResult<Client> {
+    diesel::insert_into(clients::table)
+        .values(new)
+        .execute(conn)?;
+    find_by_client_id(conn, new.client_id)?.ok_or(diesel::result::Error::NotFound)
+}
+
+pub fn find_by_client_id(conn: &mut DbConn, client_id: &str) -> QueryResult<Option<Client>> {
+    clients::table
+        .filter(clients::client_id.eq(client_id))
+        .select(Client::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_creation_key(conn: &mut DbConn, key: &str) -> QueryResult<Option<Client>> {
+    clients::table
+        .filter(clients::creation_key.eq(key))
+        .select(Client::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn get(conn: &mut DbConn, id: i64) -> QueryResult<Option<Client>> {
+    clients::table
+        .find(id)
+        .select(Client::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn list_for_owner(conn: &mut DbConn, owner_user_id: i64) -> QueryResult<Vec<Client>> {
+    clients::table
+        .filter(clients::owner_user_id.eq(owner_user_id))
+        .order(clients::name.asc())
+        .select(Client::as_select())
+        .load(conn)
+}
+
+/// Whether another application of the same organization and owner already has this name.
+pub fn name_taken(
+    conn: &mut DbConn,
+    organization_id: i64,
+    owner_user_id: Option<i64>,
+    name: &str,
+    except_id: Option<i64>,
+) -> QueryResult<bool> {
+    let mut query = clients::table
+        .filter(clients::organization_id.eq(organization_id))
+        .filter(clients::name.eq(name))
+        .into_boxed();
+    query = match owner_user_id {
+        Some(owner) => query.filter(clients::owner_user_id.eq(owner)),
+        None => query.filter(clients::owner_user_id.is_null()),
+    };
+    if let Some(id) = except_id {
+        query = query.filter(clients::id.ne(id));
+    }
+    let count: i64 = query.count().get_result(conn)?;
+    Ok(count > 0)
+}
+
+pub fn update(conn: &mut DbConn, id: i64, changes: &ClientChangeset<'_>) -> QueryResult<usize> {
+    diesel::update(clients::table.find(id))
+        .set(changes)
+        .execute(conn)
+}
+
+/// Deactivating also cuts off every token issued so far: they are refused from this moment,
+/// not when they expire (ASVS 10.4.9).
+pub fn set_active(
+    conn: &mut DbConn,
+    id: i64,
+    active: bool,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    if active {
+        diesel::update(clients::table.find(id))
+            .set((clients::active.eq(true), clients::updated_at.eq(now)))
+            .execute(conn)
+    } else {
+        diesel::update(clients::table.find(id))
+            .set((
+                clients::active.eq(false),
+                clients::tokens_revoked_before.eq(now),
+                clients::updated_at.eq(now),
+            ))
+            .execute(conn)
+    }
+}
+
+/// Deletes the application; its secrets and refresh tokens go with it (ON DELETE CASCADE).
+pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
+    diesel::delete(clients::table.find(id)).execute(conn)
+}
+
+pub fn touch_last_used(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        clients::table.find(id).filter(
+            clients::last_used_at
+                .is_null()
+                .or(clients::last_used_at.lt(now - LAST_USED_RESOLUTION)),
+        ),
+    )
+    .set(clients::last_used_at.eq(now))
+    .execute(conn)
+}

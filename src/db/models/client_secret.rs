@@ -1,0 +1,58 @@
+use crate::db::DbConn;
+use crate::db::schema::client_secrets;
+use crate::domain::SecretHash;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// One of an application's secrets; several may be valid at once so they can be rotated.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = client_secrets)]
+pub struct ClientSecret {
+    pub id: i64,
+    pub client_id: i64,
+    pub secret_hash: String,
+    pub prefix: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+}
+
+impl ClientSecret {
+    pub fn hash(&self) -> SecretHash {
+        SecretHash::from_stored(self.secret_hash.clone())
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = client_secrets)]
+pub struct NewClientSecret<'a> {
+    pub client_id: i64,
+    pub secret_hash: &'a str,
+    pub prefix: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn create(conn: &mut DbConn, new: &NewClientSecret<'_>) -> QueryResult<usize> {
+    diesel::insert_into(client_secrets::table)
+        .values(new)
+        .execute(conn)
+}
+
+/// The secrets that can still authenticate the application at `now`.
+pub fn valid_for_client(
+    conn: &mut DbConn,
+    client_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<ClientSecret>> {
+    client_secrets::table
+        .filter(client_secrets::client_id.eq(client_id))
+        .filter(client_secrets::revoked_at.is_null())
+        .filter(
+            client_secrets::expires_at
+                .is_null()
+                .or(client_secrets::expires_at.gt(now)),
+        )
+        .select(ClientSecret::as_select())
+        .load(conn)
+}

@@ -1,0 +1,8 @@
+//! One file per table: the row, the insert struct, the changeset and the queries.
+
+pub mod admin_session;
+pub mod audit_event;
+pub mod client;
+pub mod client_secret;
+pub mod organization;
+pub mod user;

@@ -1,0 +1,71 @@
+use crate::db::DbConn;
+use crate::db::schema::organizations;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = organizations)]
+pub struct Organization {
+    pub id: i64,
+    pub name: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = organizations)]
+struct NewOrganization<'a> {
+    name: &'a str,
+    created_at: NaiveDateTime,
+}
+
+/// The organization every fresh installation starts with, as in Oro.
+pub const DEFAULT_NAME: &str = "Default";
+
+pub fn create(conn: &mut DbConn, name: &str, now: NaiveDateTime) -> QueryResult<Organization> {
+    diesel::insert_into(organizations::table)
+        .values(&NewOrganization {
+            name,
+            created_at: now,
+        })
+        .execute(conn)?;
+    find_by_name(conn, name)?.ok_or(diesel::result::Error::NotFound)
+}
+
+pub fn find_by_name(conn: &mut DbConn, name: &str) -> QueryResult<Option<Organization>> {
+    organizations::table
+        .filter(organizations::name.eq(name))
+        .select(Organization::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn get(conn: &mut DbConn, id: i64) -> QueryResult<Option<Organization>> {
+    organizations::table
+        .find(id)
+        .select(Organization::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn list(conn: &mut DbConn) -> QueryResult<Vec<Organization>> {
+    organizations::table
+        .order(organizations::name.asc())
+        .select(Organization::as_select())
+        .load(conn)
+}
+
+pub fn rename(conn: &mut DbConn, id: i64, name: &str) -> QueryResult<usize> {
+    diesel::update(organizations::table.find(id))
+        .set(organizations::name.eq(name))
+        .execute(conn)
+}
+
+/// Creates the default organization when there is none, so a fresh install can add
+/// applications at once.
+pub fn ensure_default(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<()> {
+    let count: i64 = organizations::table.count().get_result(conn)?;
+    if count == 0 {
+        create(conn, DEFAULT_NAME, now)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,129 @@
+//! Secrets are types: a `PlainSecret` lives only between generation and the one response
+//! that shows it; what is stored is a `SecretHash`.
+//!
+//! Every secret here carries 256 random bits, so a single SHA-256 is enough to store it
+//! (ASVS 6.5.2): a slow hash would only turn the token endpoint into a CPU-exhaustion target.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use subtle::ConstantTimeEq;
+
+/// Fixed prefixes make leaked credentials easy to scan for and to tell apart.
+pub const CLIENT_SECRET_PREFIX: &str = "tsk_";
+pub const REFRESH_TOKEN_PREFIX: &str = "trt_";
+
+/// How many leading characters of a client secret are kept visible, so an administrator can
+/// tell two secrets apart without either being recoverable.
+const VISIBLE_PREFIX_LEN: usize = 8;
+
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    rand::random()
+}
+
+#[derive(Clone)]
+pub struct PlainSecret(String);
+
+impl PlainSecret {
+    pub fn generate(prefix: &str) -> Self {
+        Self(format!(
+            "{prefix}{}",
+            URL_SAFE_NO_PAD.encode(random_bytes::<32>())
+        ))
+    }
+
+    /// A secret presented by a caller; it is only ever hashed and compared.
+    pub fn presented(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn hash(&self) -> SecretHash {
+        SecretHash::of(&self.0)
+    }
+
+    pub fn visible_prefix(&self) -> String {
+        self.0.chars().take(VISIBLE_PREFIX_LEN).collect()
+    }
+}
+
+impl fmt::Debug for PlainSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PlainSecret(<redacted>)")
+    }
+}
+
+/// Lower-case hex SHA-256 of a secret, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretHash(String);
+
+impl SecretHash {
+    pub fn of(secret: &str) -> Self {
+        let digest = Sha256::digest(secret.as_bytes());
+        Self(digest.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    pub fn from_stored(hex: String) -> Self {
+        Self(hex)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    pub fn matches(&self, other: &SecretHash) -> bool {
+        constant_time_eq(self.0.as_bytes(), other.0.as_bytes())
+    }
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
+/// Random identifier for things that are public but must not be guessable (client ids, jti).
+pub fn random_hex(bytes: usize) -> String {
+    (0..bytes)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_client_secrets_carry_256_bits_behind_their_prefix() {
+        let secret = PlainSecret::generate(CLIENT_SECRET_PREFIX);
+        let body = secret.expose().strip_prefix(CLIENT_SECRET_PREFIX).unwrap();
+        assert_eq!(URL_SAFE_NO_PAD.decode(body).unwrap().len(), 32);
+        assert_ne!(
+            secret.expose(),
+            PlainSecret::generate(CLIENT_SECRET_PREFIX).expose()
+        );
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_secret() {
+        let secret = PlainSecret::generate(CLIENT_SECRET_PREFIX);
+        assert!(!format!("{secret:?}").contains(secret.expose()));
+    }
+
+    #[test]
+    fn hashes_are_sha256_hex_and_compare_by_value() {
+        let hash = SecretHash::of("abc");
+        assert_eq!(
+            hash.as_str(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(hash.matches(&PlainSecret::presented("abc").hash()));
+        assert!(!hash.matches(&SecretHash::of("abd")));
+    }
+}

@@ -1,0 +1,107 @@
+//! `AppError` is what a back-office handler can fail with; this is the one place it becomes
+//! a response. People see a short page; the log gets the cause chain.
+
+use crate::db::DbFailure;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+use std::fmt;
+
+#[derive(thiserror::Error)]
+pub enum AppError {
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("the form has expired or did not come from this site")]
+    Csrf,
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error(transparent)]
+    Database(#[from] DbFailure),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Database(DbFailure::Query(e))
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        Self::Internal(format!("template rendering failed: {e}"))
+    }
+}
+
+impl From<crate::passwords::HashError> for AppError {
+    fn from(e: crate::passwords::HashError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl fmt::Debug for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        error_chain_fmt(self, f)
+    }
+}
+
+/// Writes an error with every `source()` beneath it, for the log.
+pub fn error_chain_fmt(e: &impl std::error::Error, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(f, "{e}")?;
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        write!(f, "\n  caused by: {c}")?;
+        cause = c.source();
+    }
+    Ok(())
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Unauthenticated => StatusCode::SEE_OTHER,
+            Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (title, message) = match self {
+            Self::Unauthenticated => {
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, "/admin/login"))
+                    .finish();
+            }
+            Self::Csrf => (
+                "Form expired",
+                "This form has expired or did not come from this site. Go back, reload the page and try again.",
+            ),
+            Self::Forbidden(why) => ("Not allowed", *why),
+            Self::NotFound => ("Page not found", "There is nothing at this address."),
+            Self::Database(_) | Self::Internal(_) => {
+                tracing::error!(error = ?self, "request failed");
+                (
+                    "Something went wrong",
+                    "The server could not complete this request. Nothing secret was shown; try again in a moment.",
+                )
+            }
+        };
+        let body = ErrorPage { title, message }
+            .render()
+            .unwrap_or_else(|_| title.to_owned());
+        HttpResponse::build(self.status_code())
+            .content_type(ContentType::html())
+            .body(body)
+    }
+}

@@ -1,0 +1,16 @@
+//! Tessera: a back-office for OAuth 2.0 applications and the authorization server that
+//! issues their tokens, in one process over one database.
+
+pub mod admin;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod health;
+pub mod oauth;
+pub mod passwords;
+pub mod startup;
+pub mod state;
+pub mod static_files;
+pub mod throttle;

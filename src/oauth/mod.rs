@@ -1,0 +1,3 @@
+//! The authorization server.
+
+pub mod keys;

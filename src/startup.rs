@@ -1,0 +1,195 @@
+//! Builds the application from settings: database, migrations, keys, first-run link, and
+//! the HTTP server bound to its port (port 0 in tests).
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::db::models::{organization, user};
+use crate::db::{self, DbError, Pool};
+use crate::domain::PlainSecret;
+use crate::error::AppError;
+use crate::oauth::keys::{KeyError, KeyStore};
+use crate::passwords::{HashError, PasswordVerifier};
+use crate::state::{self, AppState};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::http::header;
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{App, HttpServer, web};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+/// Forms and JSON bodies larger than this are answered with 413.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// `'self'` only: no inline script or style anywhere, so nothing injected can run.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; object-src 'none'; base-uri 'none'; \
+     frame-ancestors 'none'; form-action 'self'";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error("cannot create {0}: {1}")]
+    CreateDir(String, std::io::Error),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(String, std::io::Error),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+    setup_link: Option<String>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartError> {
+        let pool = open_database(&settings, clock.as_ref())?;
+        let keys = load_keys(&settings)?;
+        let needs_setup = {
+            let mut conn = pool.get().map_err(DbError::from)?;
+            user::count_admins(&mut conn).map_err(DbError::from)? == 0
+        };
+        let (setup_token, setup_link) = if needs_setup {
+            let token = PlainSecret::generate("");
+            let link = format!("{}/admin/setup?token={}", settings.issuer, token.expose());
+            (Some(token.hash()), Some(link))
+        } else {
+            (None, None)
+        };
+
+        let listener = TcpListener::bind(settings.bind)
+            .map_err(|e| StartError::Bind(settings.bind.to_string(), e))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartError::Bind(settings.bind.to_string(), e))?
+            .port();
+        let workers = settings.workers;
+        let passwords = PasswordVerifier::new(workers)?;
+        let state = web::Data::new(AppState {
+            pool,
+            settings,
+            clock,
+            keys,
+            passwords,
+            sign_in_by_user: state::sign_in_by_user_throttle(),
+            sign_in_by_address: state::sign_in_by_address_throttle(),
+            setup_token: Mutex::new(setup_token),
+        });
+
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .app_data(web::FormConfig::default().limit(MAX_BODY_BYTES))
+                .app_data(web::JsonConfig::default().limit(MAX_BODY_BYTES))
+                .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                        .add((header::REFERRER_POLICY, "no-referrer"))
+                        .add((header::X_FRAME_OPTIONS, "DENY")),
+                )
+                .configure(crate::health::routes)
+                .configure(crate::static_files::routes)
+                .configure(crate::admin::routes)
+                .default_service(web::to(not_found))
+        })
+        .workers(workers)
+        .listen(listener)
+        .map_err(|e| StartError::Bind(format!("port {port}"), e))?
+        .run();
+
+        Ok(Self {
+            port,
+            server,
+            state,
+            setup_link,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The one-time link for creating the first administrator, while there is none.
+    pub fn setup_link(&self) -> Option<&str> {
+        self.setup_link.as_deref()
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+/// Opens the pool, runs the migrations and makes sure the default organization exists.
+pub fn open_database(settings: &Settings, clock: &dyn Clock) -> Result<Pool, StartError> {
+    if settings.database_url_is_default
+        && let db::DatabaseUrl::Sqlite(path) = &settings.database_url
+        && let Some(dir) = path.parent()
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StartError::CreateDir(dir.display().to_string(), e))?;
+    }
+    let pool_size = if settings.database_url.is_postgres() {
+        10
+    } else {
+        8
+    };
+    let pool = db::connect(&settings.database_url, pool_size)?;
+    let mut conn = pool.get().map_err(DbError::from)?;
+    let applied = db::run_migrations(&mut conn)?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrated");
+    }
+    organization::ensure_default(&mut conn, clock.now()).map_err(DbError::from)?;
+    Ok(pool)
+}
+
+/// Loads the signing keys, generating the first one when allowed. Missing keys do not stop
+/// the start: the back-office must still work to say what is wrong.
+fn load_keys(settings: &Settings) -> Result<Result<KeyStore, String>, StartError> {
+    match KeyStore::load(&settings.keys_dir, settings.signing_alg) {
+        Ok(keys) => Ok(Ok(keys)),
+        Err(KeyError::Missing(..)) if settings.generate_keys => {
+            let kid = KeyStore::generate(&settings.keys_dir, settings.signing_alg)?;
+            tracing::info!(
+                kid,
+                alg = %settings.signing_alg,
+                dir = %settings.keys_dir.display(),
+                "no signing key found: generated one"
+            );
+            Ok(Ok(KeyStore::load(
+                &settings.keys_dir,
+                settings.signing_alg,
+            )?))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "OAuth tokens cannot be issued until signing keys are configured");
+            Ok(Err(e.to_string()))
+        }
+    }
+}

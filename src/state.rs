@@ -1,0 +1,43 @@
+//! What every handler shares: the pool, the settings, the clock, the signing keys, the
+//! password verifier and the throttles.
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::Pool;
+use crate::domain::SecretHash;
+use crate::oauth::keys::KeyStore;
+use crate::passwords::PasswordVerifier;
+use crate::throttle::Throttle;
+use chrono::{NaiveDateTime, TimeDelta};
+use std::sync::{Arc, Mutex};
+
+pub struct AppState {
+    pub pool: Pool,
+    pub settings: Settings,
+    pub clock: Arc<dyn Clock>,
+    /// `Err` holds why tokens cannot be signed: the back-office shows a banner and the token
+    /// endpoint answers with a clear error instead of failing at start.
+    pub keys: Result<KeyStore, String>,
+    pub passwords: Arc<PasswordVerifier>,
+    pub sign_in_by_user: Throttle,
+    pub sign_in_by_address: Throttle,
+    /// Hash of the one-time first-run link; taken when the first administrator is created.
+    pub setup_token: Mutex<Option<SecretHash>>,
+}
+
+impl AppState {
+    pub fn now(&self) -> NaiveDateTime {
+        self.clock.now()
+    }
+}
+
+/// Back-office sign-in: 5 failures for one username within 15 minutes lock it for 15
+/// minutes after the last failure.
+pub fn sign_in_by_user_throttle() -> Throttle {
+    Throttle::new(5, TimeDelta::minutes(15), TimeDelta::minutes(15))
+}
+
+/// One address may fail 20 times across usernames before it is locked the same way.
+pub fn sign_in_by_address_throttle() -> Throttle {
+    Throttle::new(20, TimeDelta::minutes(15), TimeDelta::minutes(15))
+}

@@ -1,0 +1,299 @@
+//! `spawn_app()`: a real Tessera on port 0 with its own SQLite file (or PostgreSQL database),
+//! keys folder and outbox, torn down when the test ends.
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tempfile::TempDir;
+use tessera::clock::{Clock, ManualClock};
+use tessera::config::Settings;
+use tessera::db::models::user::{self, NewUser};
+use tessera::startup::Application;
+use tessera::state::AppState;
+
+pub const ADMIN_USERNAME: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn postgres_url() -> Option<String> {
+    std::env::var("TESSERA_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// Declares each test twice, once per database. The PostgreSQL run reports itself skipped
+/// when `TESSERA_TEST_POSTGRES_URL` is not set.
+#[macro_export]
+macro_rules! both_backends {
+    ($(async fn $name:ident($backend:ident: Backend) $body:block)*) => { $(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($backend: $crate::helpers::Backend) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                run($crate::helpers::Backend::Sqlite).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if $crate::helpers::postgres_url().is_none() {
+                    eprintln!("skipped: TESSERA_TEST_POSTGRES_URL is not set");
+                    return;
+                }
+                run($crate::helpers::Backend::Postgres).await
+            }
+        }
+    )* };
+}
+
+/// A PostgreSQL database made for one test and dropped after it.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    fn create() -> (Self, String) {
+        let admin_url = postgres_url().expect("TESSERA_TEST_POSTGRES_URL");
+        let name = format!("t_{}", tessera::domain::secret::random_hex(8));
+        let mut conn = PgConnection::establish(&admin_url).expect("connect to PostgreSQL");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .expect("create the test database");
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(b, _)| b);
+        let url = format!("{base}/{name}");
+        (Self { admin_url, name }, url)
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn);
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub http: reqwest::Client,
+    pub setup_link: Option<String>,
+    pub state: actix_web::web::Data<AppState>,
+    pub clock: Arc<ManualClock>,
+    pub dir: TempDir,
+    handle: actix_web::dev::ServerHandle,
+    _database: Option<PgDatabase>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sending the stop command is enough; the workers wind down on their own threads.
+        drop(self.handle.stop(false));
+    }
+}
+
+pub struct TestAppBuilder {
+    backend: Backend,
+    values: HashMap<String, String>,
+    dir: TempDir,
+}
+
+pub fn spawn_app(backend: Backend) -> impl Future<Output = TestApp> {
+    TestApp::builder(backend).spawn()
+}
+
+impl TestApp {
+    pub fn builder(backend: Backend) -> TestAppBuilder {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut values = HashMap::new();
+        let mut set = |k: &str, v: String| values.insert(k.to_owned(), v);
+        set("TESSERA_BIND", "127.0.0.1:0".into());
+        set("TESSERA_ISSUER", "http://tessera.test".into());
+        set(
+            "TESSERA_KEYS_DIR",
+            dir.path().join("keys").display().to_string(),
+        );
+        set(
+            "TESSERA_OUTBOX_DIR",
+            dir.path().join("outbox").display().to_string(),
+        );
+        set("TESSERA_WORKERS", "2".into());
+        TestAppBuilder {
+            backend,
+            values,
+            dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Creates a user directly in the database, as `tessera users create` would.
+    pub fn create_user(
+        &self,
+        username: &str,
+        password: &str,
+        kind: &str,
+        is_admin: bool,
+    ) -> user::User {
+        let hash = tessera::passwords::hash(password).expect("hash");
+        let now = self.clock.now();
+        let mut conn = self.state.pool.get().expect("connection");
+        let org = tessera::db::models::organization::find_by_name(&mut conn, "Default")
+            .expect("query")
+            .map(|o| o.id);
+        user::create(
+            &mut conn,
+            &NewUser {
+                username,
+                email: &format!("{username}@example.com"),
+                full_name: "",
+                password_hash: &hash,
+                kind,
+                is_admin,
+                enabled: true,
+                organization_id: org,
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .expect("create user")
+    }
+
+    /// Signs in through the sign-in form and returns the session's CSRF token.
+    pub async fn sign_in(&self, username: &str, password: &str) -> reqwest::Response {
+        let page = self.get("/admin/login").await.text().await.expect("body");
+        let csrf = csrf_token(&page);
+        self.post_form(
+            "/admin/login",
+            &[
+                ("username", username),
+                ("password", password),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await
+    }
+
+    /// An administrator signed in, ready to use the back-office; returns the CSRF token.
+    pub async fn signed_in_admin(&self) -> String {
+        self.create_user(ADMIN_USERNAME, ADMIN_PASSWORD, "backoffice", true);
+        let response = self.sign_in(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+        assert_eq!(response.status(), 303, "sign-in redirects");
+        self.csrf().await
+    }
+
+    /// The CSRF token of the current session, read from the dashboard.
+    pub async fn csrf(&self) -> String {
+        csrf_token(&self.get("/admin").await.text().await.expect("body"))
+    }
+
+    pub fn conn(&self) -> tessera::db::PooledConn {
+        self.state.pool.get().expect("connection")
+    }
+}
+
+impl TestAppBuilder {
+    pub fn setting(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.values.insert(key.to_owned(), value.into());
+        self
+    }
+
+    pub async fn spawn(mut self) -> TestApp {
+        let database = match self.backend {
+            Backend::Sqlite => {
+                let path = self.dir.path().join("tessera.db");
+                self.values.insert(
+                    "TESSERA_DATABASE_URL".into(),
+                    format!("sqlite://{}", path.display()),
+                );
+                None
+            }
+            Backend::Postgres => {
+                let (db, url) = PgDatabase::create();
+                self.values.insert("TESSERA_DATABASE_URL".into(), url);
+                Some(db)
+            }
+        };
+        let settings = Settings::from_values(&self.values).expect("settings");
+        let clock = Arc::new(ManualClock::starting_now());
+        let app = Application::build_with_clock(settings, clock.clone())
+            .await
+            .expect("build the application");
+        let port = app.port();
+        let handle = app.handle();
+        let state = app.state();
+        let setup_link = app.setup_link().map(|l| {
+            l.replacen(
+                "http://tessera.test",
+                &format!("http://127.0.0.1:{port}"),
+                1,
+            )
+        });
+        tokio::spawn(app.run_until_stopped());
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .expect("http client");
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            http,
+            setup_link,
+            state,
+            clock,
+            dir: self.dir,
+            handle,
+            _database: database,
+        }
+    }
+}
+
+/// The value of the first `csrf_token` hidden field in a page.
+pub fn csrf_token(html: &str) -> String {
+    hidden_field(html, "csrf_token").expect("a csrf_token field")
+}
+
+pub fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_owned())
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
