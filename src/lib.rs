@@ -2,12 +2,14 @@
 //! issues their tokens, in one process over one database.
 
 pub mod admin;
+pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod health;
+pub mod mail;
 pub mod oauth;
 pub mod passwords;
 pub mod startup;

@@ -3,11 +3,12 @@
 use clap::{Args, Parser, Subcommand};
 use diesel::Connection;
 use std::process::ExitCode;
+use tessera::clients::{self, Actor, ClientSpec};
 use tessera::clock::{Clock, SystemClock};
 use tessera::config::Settings;
 use tessera::db::models::organization;
 use tessera::db::models::user::{self, NewUser};
-use tessera::domain::{Email, OrganizationName, Password, UserKind, Username};
+use tessera::domain::{ClientName, Email, Grants, OrganizationName, Password, UserKind, Username};
 use tessera::oauth::keys::{KeyStore, SigningAlg};
 use tessera::startup::{Application, open_database};
 
@@ -37,6 +38,44 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Manage OAuth applications.
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+}
+
+#[derive(Subcommand)]
+enum ClientsCommand {
+    /// Create an OAuth application and print its client id and secret, once.
+    Create(CreateClient),
+    /// List the OAuth applications.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct CreateClient {
+    /// Organization name; the default organization when omitted.
+    #[arg(long)]
+    org: Option<String>,
+    #[arg(long)]
+    name: String,
+    /// client_credentials or password; repeat for both.
+    #[arg(long = "grant", required = true)]
+    grants: Vec<String>,
+    /// Username of the owner, whom client_credentials tokens act as.
+    #[arg(long)]
+    owner: Option<String>,
+    /// For customer users (storefront) rather than the back-office.
+    #[arg(long)]
+    frontend: bool,
+    /// Create it deactivated.
+    #[arg(long)]
+    inactive: bool,
+    /// Print `{"client_id": ..., "client_secret": ...}`.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -131,6 +170,8 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Users(UsersCommand::Create(args)) => create_user(&settings, args),
+        Command::Clients(ClientsCommand::Create(args)) => create_client(&settings, args),
+        Command::Clients(ClientsCommand::List { json }) => list_clients(&settings, json),
     }
 }
 
@@ -204,5 +245,113 @@ fn create_user(settings: &Settings, args: CreateUser) -> anyhow::Result<()> {
             ""
         }
     );
+    Ok(())
+}
+
+fn create_client(settings: &Settings, args: CreateClient) -> anyhow::Result<()> {
+    let name = ClientName::parse(&args.name)?;
+    let grants = Grants::parse(args.grants.iter().map(String::as_str))?;
+    let pool = open_database(settings, &SystemClock)?;
+    let mut conn = pool.get()?;
+    let org_name = args.org.as_deref().unwrap_or(organization::DEFAULT_NAME);
+    let org = organization::find_by_name(&mut conn, org_name)?
+        .ok_or_else(|| anyhow::anyhow!("no organization named {org_name}"))?;
+    let owner_user_id = match &args.owner {
+        Some(username) => Some(
+            user::find_by_username(&mut conn, &username.to_lowercase())?
+                .ok_or_else(|| anyhow::anyhow!("no user named {username}"))?
+                .id,
+        ),
+        None => None,
+    };
+    let spec = ClientSpec {
+        organization_id: org.id,
+        name,
+        grants,
+        owner_user_id,
+        frontend: args.frontend,
+    };
+    let actor = Actor {
+        user_id: None,
+        name: "command line",
+        ip: None,
+    };
+    let (client, secret) = clients::register(
+        &mut conn,
+        &spec,
+        !args.inactive,
+        None,
+        &actor,
+        SystemClock.now(),
+    )?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"client_id": client.client_id, "client_secret": secret.expose()})
+        );
+    } else {
+        println!("client_id:     {}", client.client_id);
+        println!("client_secret: {}", secret.expose());
+        println!("Store the secret now: it is not shown again.");
+    }
+    Ok(())
+}
+
+fn list_clients(settings: &Settings, json: bool) -> anyhow::Result<()> {
+    let pool = open_database(settings, &SystemClock)?;
+    let mut conn = pool.get()?;
+    let orgs: std::collections::HashMap<i64, String> = organization::list(&mut conn)?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let users: std::collections::HashMap<i64, String> = user::list(&mut conn)?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect();
+    let rows: Vec<serde_json::Value> = tessera::db::models::client::list_all(&mut conn)?
+        .into_iter()
+        .map(|c| {
+            serde_json::json!({
+                "client_id": c.client_id,
+                "name": c.name,
+                "organization": orgs.get(&c.organization_id),
+                "owner": c.owner_user_id.and_then(|id| users.get(&id)),
+                "grants": c.grants().iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+                "frontend": c.frontend,
+                "active": c.active,
+                "created_at": c.created_at.and_utc().to_rfc3339(),
+                "last_used_at": c.last_used_at.map(|t| t.and_utc().to_rfc3339()),
+            })
+        })
+        .collect();
+    if json {
+        println!("{}", serde_json::Value::Array(rows));
+        return Ok(());
+    }
+    println!(
+        "{:<32}  {:<8}  {:<30}  {:<16}  GRANTS",
+        "CLIENT ID", "ACTIVE", "NAME", "OWNER"
+    );
+    for row in rows {
+        println!(
+            "{:<32}  {:<8}  {:<30}  {:<16}  {}",
+            row["client_id"].as_str().unwrap_or_default(),
+            if row["active"].as_bool().unwrap_or(false) {
+                "yes"
+            } else {
+                "no"
+            },
+            row["name"].as_str().unwrap_or_default(),
+            row["owner"].as_str().unwrap_or("-"),
+            row["grants"]
+                .as_array()
+                .map(|g| g
+                    .iter()
+                    .filter_map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","))
+                .unwrap_or_default(),
+        );
+    }
     Ok(())
 }

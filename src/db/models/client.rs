@@ -94,6 +94,13 @@ pub fn get(conn: &mut DbConn, id: i64) -> QueryResult<Option<Client>> {
         .optional()
 }
 
+pub fn list_all(conn: &mut DbConn) -> QueryResult<Vec<Client>> {
+    clients::table
+        .order((clients::name.asc(), clients::id.asc()))
+        .select(Client::as_select())
+        .load(conn)
+}
+
 pub fn list_for_owner(conn: &mut DbConn, owner_user_id: i64) -> QueryResult<Vec<Client>> {
     clients::table
         .filter(clients::owner_user_id.eq(owner_user_id))

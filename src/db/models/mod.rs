@@ -5,4 +5,5 @@ pub mod audit_event;
 pub mod client;
 pub mod client_secret;
 pub mod organization;
+pub mod refresh_token;
 pub mod user;
