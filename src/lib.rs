@@ -16,3 +16,4 @@ pub mod startup;
 pub mod state;
 pub mod static_files;
 pub mod throttle;
+pub mod users;

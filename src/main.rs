@@ -1,14 +1,16 @@
 //! The `tessera` command: the server and the administration tasks around it.
 
 use clap::{Args, Parser, Subcommand};
-use diesel::Connection;
 use std::process::ExitCode;
 use tessera::clients::{self, Actor, ClientSpec};
 use tessera::clock::{Clock, SystemClock};
 use tessera::config::Settings;
 use tessera::db::models::organization;
-use tessera::db::models::user::{self, NewUser};
-use tessera::domain::{ClientName, Email, Grants, OrganizationName, Password, UserKind, Username};
+use tessera::db::models::user;
+use tessera::domain::{
+    ClientName, Email, Grants, OrganizationName, Password, PersonName, UserKind, Username,
+};
+use tessera::users::{self, NewAccount, UserError};
 use tessera::oauth::keys::{KeyStore, SigningAlg};
 use tessera::startup::{Application, open_database};
 
@@ -119,6 +121,13 @@ struct CreateUser {
     customer: bool,
 }
 
+/// Changes made from the command line are audited under this name.
+const COMMAND_LINE: Actor<'static> = Actor {
+    user_id: None,
+    name: "command line",
+    ip: None,
+};
+
 fn parse_alg(s: &str) -> Result<SigningAlg, String> {
     s.parse()
 }
@@ -195,7 +204,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
 fn create_user(settings: &Settings, args: CreateUser) -> anyhow::Result<()> {
     let username = Username::parse(&args.username)?;
     let email = Email::parse(&args.email)?;
-    let full_name = args.full_name.unwrap_or_default();
+    let full_name = args.full_name.as_deref().map(PersonName::parse).transpose()?;
     let password = match std::env::var("TESSERA_USER_PASSWORD") {
         Ok(p) => p,
         Err(_) => rpassword::prompt_password(format!("Password for {}: ", username.as_str()))?,
@@ -210,30 +219,24 @@ fn create_user(settings: &Settings, args: CreateUser) -> anyhow::Result<()> {
 
     let pool = open_database(settings, &SystemClock)?;
     let mut conn = pool.get()?;
-    let now = SystemClock.now();
-    let created = conn.transaction(|conn| -> anyhow::Result<user::User> {
-        if user::find_by_username(conn, username.as_str())?.is_some() {
-            anyhow::bail!("a user named {} already exists", username.as_str());
+    let org_name = args.org.as_deref().unwrap_or(organization::DEFAULT_NAME);
+    let org = organization::find_by_name(&mut conn, org_name)?
+        .ok_or_else(|| anyhow::anyhow!("no organization named {org_name}"))?;
+    let account = NewAccount {
+        username,
+        email,
+        full_name,
+        kind,
+        is_admin: args.admin,
+        organization_id: Some(org.id),
+        password_hash,
+    };
+    let created = match users::create(&mut conn, &account, &COMMAND_LINE, SystemClock.now()) {
+        Err(UserError::UsernameTaken) => {
+            anyhow::bail!("a user named {} already exists", account.username.as_str())
         }
-        let org_name = args.org.as_deref().unwrap_or(organization::DEFAULT_NAME);
-        let org = organization::find_by_name(conn, org_name)?
-            .ok_or_else(|| anyhow::anyhow!("no organization named {org_name}"))?;
-        Ok(user::create(
-            conn,
-            &NewUser {
-                username: username.as_str(),
-                email: email.as_str(),
-                full_name: full_name.trim(),
-                password_hash: &password_hash,
-                kind: kind.as_str(),
-                is_admin: args.admin,
-                enabled: true,
-                organization_id: Some(org.id),
-                created_at: now,
-                updated_at: now,
-            },
-        )?)
-    })?;
+        other => other?,
+    };
     println!(
         "created {} user {} (id {}){}",
         kind.label().to_lowercase(),

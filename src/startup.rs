@@ -98,7 +98,10 @@ impl Application {
                     DefaultHeaders::new()
                         .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
                         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                        .add((header::REFERRER_POLICY, "no-referrer"))
+                        // `same-origin`, not `no-referrer`: with the latter, browsers send
+                        // `Origin: null` on form posts and the CSRF origin check cannot tell
+                        // our own pages from a sandboxed attacker.
+                        .add((header::REFERRER_POLICY, "same-origin"))
                         .add((header::X_FRAME_OPTIONS, "DENY")),
                 )
                 .configure(crate::health::routes)

@@ -1,6 +1,13 @@
 //! Validation messages shown beside their fields, with the typed values kept.
 
 use crate::domain::Invalid;
+use serde::Deserialize;
+
+/// The body of a form whose only field is its CSRF token (sign-out, activate, delete...).
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    pub csrf_token: String,
+}
 
 #[derive(Default, Debug)]
 pub struct FieldErrors(Vec<(&'static str, String)>);
@@ -30,5 +37,49 @@ impl FieldErrors {
                 None
             }
         }
+    }
+}
+
+/// A form body read as ordered pairs: checkbox groups send one field several times, which
+/// a plain struct cannot hold.
+pub struct FormData(Vec<(String, String)>);
+
+impl FormData {
+    pub fn parse(body: &[u8]) -> Self {
+        Self(form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    pub fn checked(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_fields_are_all_kept() {
+        let form = FormData::parse(b"grants=password&name=A+b&grants=client_credentials&active=on");
+        assert_eq!(form.all("grants"), ["password", "client_credentials"]);
+        assert_eq!(form.get("name"), "A b");
+        assert!(form.checked("active"));
+        assert!(!form.checked("frontend"));
+        assert_eq!(form.get("missing"), "");
     }
 }

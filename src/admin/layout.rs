@@ -5,6 +5,8 @@ use crate::state::AppState;
 pub struct Layout {
     pub title: String,
     pub username: Option<String>,
+    /// The grid filtered to the signed-in user's own applications.
+    pub my_applications_url: String,
     pub csrf_token: String,
     pub flash: Option<String>,
     /// Oro's banner: without signing keys no token can be issued.
@@ -22,6 +24,7 @@ impl Layout {
         Self {
             title: title.into(),
             username: Some(session.user.username.clone()),
+            my_applications_url: format!("/admin/oauth-applications?owner={}", session.user.id),
             csrf_token: session.csrf_token.clone(),
             flash: session.flash.clone(),
             keys_warning: state.keys.as_ref().err().cloned(),
@@ -33,6 +36,7 @@ impl Layout {
         Self {
             title: title.into(),
             username: None,
+            my_applications_url: String::new(),
             csrf_token,
             flash: None,
             keys_warning: None,

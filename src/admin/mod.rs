@@ -1,7 +1,10 @@
 //! The back-office: server-rendered pages behind a database session.
 
 pub mod auth;
+pub mod clients;
 mod dashboard;
+mod organizations;
+mod users;
 pub mod form;
 mod layout;
 
@@ -21,6 +24,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("", web::get().to(dashboard::show))
             .route("/", web::get().to(dashboard::show))
             .configure(auth::routes)
+            .configure(clients::routes)
+            .configure(users::routes)
+            .configure(organizations::routes)
             .default_service(web::to(not_found)),
     );
 }
@@ -28,6 +34,38 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// Unknown back-office addresses answer 404 only to signed-in users; others go to sign-in.
 async fn not_found(_: auth::SignedIn) -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
+}
+
+/// A lifecycle error is either a broken rule, shown on the page, or a database failure,
+/// which becomes a 500.
+pub trait RuleError: Sized {
+    fn into_rule(self) -> Result<Self, diesel::result::Error>;
+}
+
+impl RuleError for crate::clients::ClientError {
+    fn into_rule(self) -> Result<Self, diesel::result::Error> {
+        match self {
+            Self::Database(e) => Err(e),
+            rule => Ok(rule),
+        }
+    }
+}
+
+impl RuleError for crate::users::UserError {
+    fn into_rule(self) -> Result<Self, diesel::result::Error> {
+        match self {
+            Self::Database(e) => Err(e),
+            rule => Ok(rule),
+        }
+    }
+}
+
+/// Separates what a page should show from a failure of the server.
+pub fn outcome<T, E: RuleError>(result: Result<T, E>) -> Result<Result<T, E>, AppError> {
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(e) => e.into_rule().map(Err).map_err(AppError::from),
+    }
 }
 
 pub fn render(page: &impl Template) -> Result<HttpResponse, AppError> {

@@ -9,7 +9,7 @@ fn assert_security_headers(response: &reqwest::Response, what: &str) {
     let h = response.headers();
     assert_eq!(h["content-security-policy"], CSP, "{what}");
     assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
-    assert_eq!(h["referrer-policy"], "no-referrer", "{what}");
+    assert_eq!(h["referrer-policy"], "same-origin", "{what}");
 }
 
 both_backends! {

@@ -2,7 +2,10 @@
 //! against a server on its own port with its own database.
 
 mod helpers;
+mod webdriver;
 
 mod admin_auth;
+mod applications;
+mod browser;
 mod cli;
 mod foundation;

@@ -62,7 +62,7 @@ CREATE TABLE clients (
     last_used_at TIMESTAMP,
     tokens_revoked_before TIMESTAMP
 );
-CREATE INDEX clients_name ON clients (name);
+CREATE INDEX clients_name ON clients (lower(name));
 CREATE INDEX clients_created_at ON clients (created_at);
 CREATE INDEX clients_last_used_at ON clients (last_used_at);
 CREATE INDEX clients_org_owner_name ON clients (organization_id, owner_user_id, name);

@@ -5,18 +5,13 @@ use crate::db::models::admin_session;
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-pub struct LogoutForm {
-    csrf_token: String,
-}
+use crate::admin::form::CsrfForm;
 
 /// Deletes the session row, so the cookie is worthless even if it was copied.
 pub async fn submit(
     session: SignedIn,
     state: web::Data<AppState>,
-    form: web::Form<LogoutForm>,
+    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
     session.verify_csrf(&form.csrf_token)?;
     let id = session.session_id;

@@ -1,0 +1,108 @@
+//! Edit an application. The client id is shown read-only; the secret is not here at all.
+
+use super::form::{Options, Values};
+use super::{ActorInfo, load, view_url};
+use crate::admin::outcome;
+use crate::admin::auth::{SignedIn, flash};
+use crate::admin::form::{FieldErrors, FormData};
+use crate::admin::{Layout, render, see_other};
+use crate::clients;
+use crate::db::models::client::Client;
+use crate::error::AppError;
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+#[derive(Template)]
+#[template(path = "admin/oauth_applications/form.html")]
+struct FormPage {
+    layout: Layout,
+    heading: &'static str,
+    action: String,
+    cancel_url: String,
+    values: Values,
+    errors: FieldErrors,
+    options: Options,
+    creation_key: String,
+    client_id: Option<String>,
+}
+
+fn page(
+    session: &SignedIn,
+    state: &AppState,
+    client: &Client,
+    values: Values,
+    errors: FieldErrors,
+    options: Options,
+) -> Result<HttpResponse, AppError> {
+    render(&FormPage {
+        layout: Layout::signed_in(session, state, format!("Edit {}", client.name), "applications"),
+        heading: "Edit OAuth application",
+        action: format!("{}/edit", view_url(client.id)),
+        cancel_url: view_url(client.id),
+        values,
+        errors,
+        options,
+        creation_key: String::new(),
+        client_id: Some(client.client_id.clone()),
+    })
+}
+
+pub async fn form(
+    session: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let client = load(&state, path.into_inner()).await?;
+    let values = Values {
+        organization_id: client.organization_id.to_string(),
+        name: client.name.clone(),
+        active: client.active,
+        grants: client.grants().iter().map(|g| g.as_str().to_owned()).collect(),
+        owner_user_id: client.owner_user_id.map(|id| id.to_string()).unwrap_or_default(),
+        frontend: client.frontend,
+    };
+    let options = Options::load(&state).await?;
+    page(&session, &state, &client, values, FieldErrors::default(), options)
+}
+
+#[tracing::instrument(skip_all, fields(admin = %session.user.username))]
+pub async fn submit(
+    req: HttpRequest,
+    session: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let form = FormData::parse(&body);
+    session.verify_csrf(form.get("csrf_token"))?;
+    let client = load(&state, path.into_inner()).await?;
+    let options = Options::load(&state).await?;
+    let mut values = Values::from_form(&form);
+    // The organization is fixed once the application exists.
+    values.organization_id = client.organization_id.to_string();
+    let mut errors = FieldErrors::default();
+    let Some(spec) = values.parse(&options, &mut errors) else {
+        return page(&session, &state, &client, values, errors, options);
+    };
+    let actor = ActorInfo::of(&session, &req);
+    let now = state.now();
+    let (id, active) = (client.id, values.active);
+    let result = crate::db::run(&state.pool, move |conn| {
+        outcome(clients::update(conn, id, &spec, &actor.actor(), now).and_then(|_| {
+            clients::set_active(conn, id, active, &actor.actor(), now)
+        }))
+    })
+    .await?;
+    match result {
+        Ok(updated) => {
+            flash(&state, session.session_id, format!("Saved {}.", updated.name)).await?;
+            Ok(see_other(&view_url(id)))
+        }
+        Err(clients::ClientError::NotFound) => Err(AppError::NotFound),
+        Err(rule) => {
+            errors.add(rule.field(), rule.to_string());
+            page(&session, &state, &client, values, errors, options)
+        }
+    }
+}

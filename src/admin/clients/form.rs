@@ -1,0 +1,128 @@
+//! The application form shared by "create" and "edit".
+
+use crate::admin::form::{FieldErrors, FormData};
+use crate::clients::ClientSpec;
+use crate::db::models::organization::{self, Organization};
+use crate::db::models::user::{self, User};
+use crate::domain::{ClientName, GrantType, Grants};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// What the person typed, kept as typed so a refused form comes back filled in.
+#[derive(Default)]
+pub struct Values {
+    pub organization_id: String,
+    pub name: String,
+    pub active: bool,
+    pub grants: Vec<String>,
+    pub owner_user_id: String,
+    pub frontend: bool,
+}
+
+impl Values {
+    pub fn from_form(form: &FormData) -> Self {
+        Self {
+            organization_id: form.get("organization_id").to_owned(),
+            name: form.get("name").to_owned(),
+            active: form.checked("active"),
+            grants: form.all("grants").into_iter().map(str::to_owned).collect(),
+            owner_user_id: form.get("owner_user_id").to_owned(),
+            frontend: form.checked("frontend"),
+        }
+    }
+
+    pub fn has_grant(&self, grant: &str) -> bool {
+        self.grants.iter().any(|g| g == grant)
+    }
+
+    /// Parses into a spec, or records each refusal beside its field.
+    pub fn parse(&self, options: &Options, errors: &mut FieldErrors) -> Option<ClientSpec> {
+        let name = errors.check("name", ClientName::parse(&self.name));
+        let grants = errors.check(
+            "grants",
+            Grants::parse(self.grants.iter().map(String::as_str)),
+        );
+        let organization_id = match options.organizations.as_slice() {
+            [only] => Some(only.id),
+            _ => match self.organization_id.parse::<i64>() {
+                Ok(id) if options.organizations.iter().any(|o| o.id == id) => Some(id),
+                _ => {
+                    errors.add("organization", "Choose an organization.");
+                    None
+                }
+            },
+        };
+        let owner_user_id = match self.owner_user_id.trim() {
+            "" => Some(None),
+            raw => match raw.parse::<i64>() {
+                Ok(id) => Some(Some(id)),
+                Err(_) => {
+                    errors.add("owner", "Choose a user from the list.");
+                    None
+                }
+            },
+        };
+        Some(ClientSpec {
+            organization_id: organization_id?,
+            name: name?,
+            grants: grants?,
+            owner_user_id: owner_user_id?,
+            frontend: self.frontend,
+        })
+    }
+}
+
+pub struct GrantOption {
+    pub value: &'static str,
+    pub label: &'static str,
+}
+
+/// The choices the form offers.
+pub struct Options {
+    pub organizations: Vec<Organization>,
+    pub owners: Vec<OwnerOption>,
+    pub grants: Vec<GrantOption>,
+}
+
+impl Options {
+    pub async fn load(state: &AppState) -> Result<Self, AppError> {
+        let (organizations, users) = crate::db::run(&state.pool, |conn| {
+            Ok::<_, AppError>((organization::list(conn)?, user::list(conn)?))
+        })
+        .await?;
+        Ok(Self {
+            organizations,
+            owners: users
+                .iter()
+                .filter(|u| u.enabled)
+                .map(OwnerOption::of)
+                .collect(),
+            grants: GrantType::SELECTABLE
+                .iter()
+                .map(|g| GrantOption {
+                    value: g.as_str(),
+                    label: g.label(),
+                })
+                .collect(),
+        })
+    }
+
+    pub fn show_organization(&self) -> bool {
+        self.organizations.len() > 1
+    }
+}
+
+pub struct OwnerOption {
+    pub id: String,
+    /// "username (Back-office)": the kind decides which applications the user may own.
+    pub label: String,
+}
+
+impl OwnerOption {
+    fn of(user: &User) -> Self {
+        Self {
+            id: user.id.to_string(),
+            label: format!("{} ({})", user.username, user.kind().label()),
+        }
+    }
+}

@@ -1,0 +1,106 @@
+use super::{display_time, load};
+use crate::admin::auth::SignedIn;
+use crate::admin::{Layout, render};
+use crate::db::models::audit_event::{self, AuditEvent};
+use crate::db::models::client::Client;
+use crate::db::models::client_secret::{self, ClientSecret};
+use crate::db::models::{organization, user};
+use crate::error::AppError;
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+/// How many history entries the view page shows.
+const HISTORY: i64 = 20;
+
+pub struct HistoryEntry {
+    pub when: String,
+    pub actor: String,
+    pub action: String,
+    pub ip: String,
+}
+
+impl From<AuditEvent> for HistoryEntry {
+    fn from(e: AuditEvent) -> Self {
+        Self {
+            when: display_time(e.created_at),
+            action: match e.action.as_str() {
+                "client_created" => "Created",
+                "client_updated" => "Edited",
+                "client_activated" => "Activated",
+                "client_deactivated" => "Deactivated",
+                other => other,
+            }
+            .to_owned(),
+            actor: e.actor,
+            ip: e.ip.unwrap_or_default(),
+        }
+    }
+}
+
+pub struct SecretInfo {
+    pub prefix: String,
+    pub created: String,
+    pub last_used: String,
+}
+
+impl From<ClientSecret> for SecretInfo {
+    fn from(s: ClientSecret) -> Self {
+        Self {
+            prefix: s.prefix,
+            created: display_time(s.created_at),
+            last_used: s.last_used_at.map_or_else(|| "Never".to_owned(), display_time),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/oauth_applications/show.html")]
+struct ShowPage {
+    layout: Layout,
+    client: Client,
+    grants: String,
+    organization: String,
+    owner: Option<(i64, String)>,
+    created: String,
+    updated: String,
+    last_used: String,
+    secrets: Vec<SecretInfo>,
+    history: Vec<HistoryEntry>,
+}
+
+pub async fn show(
+    session: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let client = load(&state, path.into_inner()).await?;
+    let (id, org_id, owner_id) = (client.id, client.organization_id, client.owner_user_id);
+    let now = state.now();
+    let (organization, owner, secrets, history) = crate::db::run(&state.pool, move |conn| {
+        let organization = organization::get(conn, org_id)?.map(|o| o.name).unwrap_or_default();
+        let owner = match owner_id {
+            Some(uid) => user::get(conn, uid)?.map(|u| (u.id, u.username)),
+            None => None,
+        };
+        Ok::<_, AppError>((
+            organization,
+            owner,
+            client_secret::valid_for_client(conn, id, now)?,
+            audit_event::for_target(conn, "client", id, HISTORY)?,
+        ))
+    })
+    .await?;
+    render(&ShowPage {
+        layout: Layout::signed_in(&session, &state, client.name.clone(), "applications"),
+        grants: client.grants().labels(),
+        created: display_time(client.created_at),
+        updated: display_time(client.updated_at),
+        last_used: client.last_used_at.map_or_else(|| "Never".to_owned(), display_time),
+        client,
+        organization,
+        owner,
+        secrets: secrets.into_iter().map(SecretInfo::from).collect(),
+        history: history.into_iter().map(HistoryEntry::from).collect(),
+    })
+}

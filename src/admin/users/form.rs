@@ -1,0 +1,262 @@
+//! Create and edit users. A new user needs a password; on edit a password is optional and,
+//! when given, replaces the old one.
+
+use super::{load, view_url};
+use crate::admin::auth::{SignedIn, flash};
+use crate::admin::clients::ActorInfo;
+use crate::admin::form::{FieldErrors, FormData};
+use crate::admin::{Layout, outcome, render, see_other};
+use crate::db::models::organization::{self, Organization};
+use crate::db::models::user::User;
+use crate::domain::{Email, Password, PersonName, UserKind, Username};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::users::{self, AccountChanges, NewAccount, UserError};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+#[derive(Default)]
+pub struct Values {
+    pub username: String,
+    pub email: String,
+    pub full_name: String,
+    pub kind: String,
+    pub is_admin: bool,
+    pub organization_id: String,
+}
+
+impl Values {
+    fn from_form(form: &FormData) -> Self {
+        Self {
+            username: form.get("username").to_owned(),
+            email: form.get("email").to_owned(),
+            full_name: form.get("full_name").to_owned(),
+            kind: form.get("kind").to_owned(),
+            is_admin: form.checked("is_admin"),
+            organization_id: form.get("organization_id").to_owned(),
+        }
+    }
+
+    fn of(user: &User) -> Self {
+        Self {
+            username: user.username.clone(),
+            email: user.email.clone(),
+            full_name: user.full_name.clone(),
+            kind: user.kind.clone(),
+            is_admin: user.is_admin,
+            organization_id: user.organization_id.map(|id| id.to_string()).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/users/form.html")]
+struct FormPage {
+    layout: Layout,
+    heading: String,
+    action: String,
+    cancel_url: String,
+    editing: bool,
+    values: Values,
+    errors: FieldErrors,
+    organizations: Vec<Organization>,
+}
+
+/// The parts both forms share, parsed.
+struct Common {
+    email: Email,
+    full_name: Option<PersonName>,
+    kind: UserKind,
+    organization_id: Option<i64>,
+    password: Option<Password>,
+}
+
+fn parse_common(form: &FormData, password_required: bool, errors: &mut FieldErrors) -> Option<Common> {
+    let email = errors.check("email", Email::parse(form.get("email")));
+    let full_name = match form.get("full_name").trim() {
+        "" => Some(None),
+        raw => errors.check("full_name", PersonName::parse(raw)).map(Some),
+    };
+    let kind = errors.check("kind", UserKind::parse(form.get("kind")));
+    let organization_id = match form.get("organization_id") {
+        "" => Some(None),
+        raw => match raw.parse::<i64>() {
+            Ok(id) => Some(Some(id)),
+            Err(_) => {
+                errors.add("organization", "Choose an organization from the list.");
+                None
+            }
+        },
+    };
+    let password = match form.get("password") {
+        "" if !password_required => Some(None),
+        raw => errors.check("password", Password::parse(raw)).map(Some),
+    };
+    if password.as_ref().is_some_and(Option::is_some) && form.get("password") != form.get("password_confirm") {
+        errors.add("password_confirm", "The two passwords differ.");
+    }
+    Some(Common {
+        email: email?,
+        full_name: full_name?,
+        kind: kind?,
+        organization_id: organization_id?,
+        password: password?,
+    })
+}
+
+async fn hash(password: Option<Password>) -> Result<Option<String>, AppError> {
+    match password {
+        None => Ok(None),
+        Some(p) => web::block(move || crate::passwords::hash(p.expose()))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map(Some)
+            .map_err(AppError::from),
+    }
+}
+
+async fn organizations(state: &AppState) -> Result<Vec<Organization>, AppError> {
+    crate::db::run(&state.pool, |conn| organization::list(conn).map_err(AppError::from)).await
+}
+
+fn page(
+    session: &SignedIn,
+    state: &AppState,
+    editing: Option<&User>,
+    values: Values,
+    errors: FieldErrors,
+    organizations: Vec<Organization>,
+) -> Result<HttpResponse, AppError> {
+    let (heading, action, cancel_url) = match editing {
+        Some(user) => (
+            format!("Edit {}", user.username),
+            format!("{}/edit", view_url(user.id)),
+            view_url(user.id),
+        ),
+        None => (
+            "Create user".to_owned(),
+            "/admin/users/new".to_owned(),
+            "/admin/users".to_owned(),
+        ),
+    };
+    render(&FormPage {
+        layout: Layout::signed_in(session, state, heading.clone(), "users"),
+        heading,
+        action,
+        cancel_url,
+        editing: editing.is_some(),
+        values,
+        errors,
+        organizations,
+    })
+}
+
+pub async fn new_form(session: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let orgs = organizations(&state).await?;
+    let values = Values {
+        kind: UserKind::Backoffice.as_str().to_owned(),
+        organization_id: orgs.first().map(|o| o.id.to_string()).unwrap_or_default(),
+        ..Values::default()
+    };
+    page(&session, &state, None, values, FieldErrors::default(), orgs)
+}
+
+pub async fn create(
+    req: HttpRequest,
+    session: SignedIn,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let form = FormData::parse(&body);
+    session.verify_csrf(form.get("csrf_token"))?;
+    let mut errors = FieldErrors::default();
+    let username = errors.check("username", Username::parse(form.get("username")));
+    let common = parse_common(&form, true, &mut errors);
+    let (Some(username), Some(common)) = (username, common) else {
+        let orgs = organizations(&state).await?;
+        return page(&session, &state, None, Values::from_form(&form), errors, orgs);
+    };
+    let account = NewAccount {
+        username,
+        email: common.email,
+        full_name: common.full_name,
+        kind: common.kind,
+        is_admin: form.checked("is_admin"),
+        organization_id: common.organization_id,
+        password_hash: hash(common.password).await?.unwrap_or_default(),
+    };
+    let actor = ActorInfo::of(&session, &req);
+    let now = state.now();
+    let result = crate::db::run(&state.pool, move |conn| {
+        outcome(users::create(conn, &account, &actor.actor(), now))
+    })
+    .await?;
+    match result {
+        Ok(user) => {
+            flash(&state, session.session_id, format!("Created {}.", user.username)).await?;
+            Ok(see_other(&view_url(user.id)))
+        }
+        Err(refused) => {
+            let field = if matches!(refused, UserError::UsernameTaken) { "username" } else { "organization" };
+            errors.add(field, refused.to_string());
+            let orgs = organizations(&state).await?;
+            page(&session, &state, None, Values::from_form(&form), errors, orgs)
+        }
+    }
+}
+
+pub async fn edit_form(
+    session: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let user = load(&state, path.into_inner()).await?;
+    let orgs = organizations(&state).await?;
+    page(&session, &state, Some(&user), Values::of(&user), FieldErrors::default(), orgs)
+}
+
+pub async fn update(
+    req: HttpRequest,
+    session: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let form = FormData::parse(&body);
+    session.verify_csrf(form.get("csrf_token"))?;
+    let user = load(&state, path.into_inner()).await?;
+    let mut errors = FieldErrors::default();
+    let Some(common) = parse_common(&form, false, &mut errors) else {
+        let orgs = organizations(&state).await?;
+        let values = Values { username: user.username.clone(), ..Values::from_form(&form) };
+        return page(&session, &state, Some(&user), values, errors, orgs);
+    };
+    let changes = AccountChanges {
+        email: common.email,
+        full_name: common.full_name,
+        kind: common.kind,
+        is_admin: form.checked("is_admin"),
+        organization_id: common.organization_id,
+        password_hash: hash(common.password).await?,
+    };
+    let actor = ActorInfo::of(&session, &req);
+    let now = state.now();
+    let id = user.id;
+    let result = crate::db::run(&state.pool, move |conn| {
+        outcome(users::update(conn, id, &changes, &actor.actor(), now))
+    })
+    .await?;
+    match result {
+        Ok(updated) => {
+            flash(&state, session.session_id, format!("Saved {}.", updated.username)).await?;
+            Ok(see_other(&view_url(id)))
+        }
+        Err(UserError::NotFound) => Err(AppError::NotFound),
+        Err(refused) => {
+            errors.add("organization", refused.to_string());
+            let orgs = organizations(&state).await?;
+            let values = Values { username: user.username.clone(), ..Values::from_form(&form) };
+            page(&session, &state, Some(&user), values, errors, orgs)
+        }
+    }
+}
