@@ -1,10 +1,10 @@
 //! Delete an application and everything issued to it, after a confirmation page.
 
 use super::status::ConfirmPage;
-use crate::admin::form::CsrfForm;
 use super::{ActorInfo, load, view_url};
-use crate::admin::outcome;
 use crate::admin::auth::{SignedIn, flash};
+use crate::admin::form::CsrfForm;
+use crate::admin::outcome;
 use crate::admin::{Layout, render, see_other};
 use crate::clients::{self, ClientError};
 use crate::error::AppError;
@@ -43,9 +43,15 @@ pub async fn submit(
         outcome(clients::delete(conn, id, &actor.actor(), now))
     })
     .await?;
+    state.mail_queued();
     match result {
         Ok(client) => {
-            flash(&state, session.session_id, format!("Deleted {}.", client.name)).await?;
+            flash(
+                &state,
+                session.session_id,
+                format!("Deleted {}.", client.name),
+            )
+            .await?;
             Ok(see_other("/admin/oauth-applications"))
         }
         Err(ClientError::NotFound) => Err(AppError::NotFound),

@@ -2,9 +2,9 @@
 
 use super::form::{Options, Values};
 use super::{ActorInfo, load, view_url};
-use crate::admin::outcome;
 use crate::admin::auth::{SignedIn, flash};
 use crate::admin::form::{FieldErrors, FormData};
+use crate::admin::outcome;
 use crate::admin::{Layout, render, see_other};
 use crate::clients;
 use crate::db::models::client::Client;
@@ -36,7 +36,12 @@ fn page(
     options: Options,
 ) -> Result<HttpResponse, AppError> {
     render(&FormPage {
-        layout: Layout::signed_in(session, state, format!("Edit {}", client.name), "applications"),
+        layout: Layout::signed_in(
+            session,
+            state,
+            format!("Edit {}", client.name),
+            "applications",
+        ),
         heading: "Edit OAuth application",
         action: format!("{}/edit", view_url(client.id)),
         cancel_url: view_url(client.id),
@@ -58,12 +63,26 @@ pub async fn form(
         organization_id: client.organization_id.to_string(),
         name: client.name.clone(),
         active: client.active,
-        grants: client.grants().iter().map(|g| g.as_str().to_owned()).collect(),
-        owner_user_id: client.owner_user_id.map(|id| id.to_string()).unwrap_or_default(),
+        grants: client
+            .grants()
+            .iter()
+            .map(|g| g.as_str().to_owned())
+            .collect(),
+        owner_user_id: client
+            .owner_user_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
         frontend: client.frontend,
     };
     let options = Options::load(&state).await?;
-    page(&session, &state, &client, values, FieldErrors::default(), options)
+    page(
+        &session,
+        &state,
+        &client,
+        values,
+        FieldErrors::default(),
+        options,
+    )
 }
 
 #[tracing::instrument(skip_all, fields(admin = %session.user.username))]
@@ -89,14 +108,21 @@ pub async fn submit(
     let now = state.now();
     let (id, active) = (client.id, values.active);
     let result = crate::db::run(&state.pool, move |conn| {
-        outcome(clients::update(conn, id, &spec, &actor.actor(), now).and_then(|_| {
-            clients::set_active(conn, id, active, &actor.actor(), now)
-        }))
+        outcome(
+            clients::update(conn, id, &spec, &actor.actor(), now)
+                .and_then(|_| clients::set_active(conn, id, active, &actor.actor(), now)),
+        )
     })
     .await?;
+    state.mail_queued();
     match result {
         Ok(updated) => {
-            flash(&state, session.session_id, format!("Saved {}.", updated.name)).await?;
+            flash(
+                &state,
+                session.session_id,
+                format!("Saved {}.", updated.name),
+            )
+            .await?;
             Ok(see_other(&view_url(id)))
         }
         Err(clients::ClientError::NotFound) => Err(AppError::NotFound),

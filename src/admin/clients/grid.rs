@@ -133,7 +133,9 @@ impl From<GridRow> for Row {
             owner: row.owner.unwrap_or_else(|| "—".to_owned()),
             frontend: c.frontend,
             active: c.active,
-            last_used: c.last_used_at.map_or_else(|| "Never".to_owned(), display_time),
+            last_used: c
+                .last_used_at
+                .map_or_else(|| "Never".to_owned(), display_time),
             created: display_time(c.created_at),
         }
     }
@@ -182,7 +184,9 @@ impl GridPage {
         let (current, descending) = self.params.sort();
         let same = matches!(
             (column, current),
-            ("name", GridSort::Name) | ("created", GridSort::Created) | ("last_used", GridSort::LastUsed)
+            ("name", GridSort::Name)
+                | ("created", GridSort::Created)
+                | ("last_used", GridSort::LastUsed)
         );
         let dir = match (same, descending) {
             (true, true) => "asc",
@@ -238,7 +242,14 @@ pub async fn show(
     let page = params.page();
     let owner_id = filter.owner_user_id;
     let (rows, total, organizations, owner_name) = crate::db::run(&state.pool, move |conn| {
-        let (rows, total) = client::grid(conn, &filter, sort, descending, (page - 1) * per_page, per_page)?;
+        let (rows, total) = client::grid(
+            conn,
+            &filter,
+            sort,
+            descending,
+            (page - 1) * per_page,
+            per_page,
+        )?;
         let owner_name = match owner_id {
             Some(id) => crate::db::models::user::get(conn, id)?.map(|u| u.username),
             None => None,
@@ -248,7 +259,11 @@ pub async fn show(
     .await?;
     let pages = ((total + per_page - 1) / per_page).max(1);
     let shown = rows.len() as i64;
-    let first_row = if shown == 0 { 0 } else { (page - 1) * per_page + 1 };
+    let first_row = if shown == 0 {
+        0
+    } else {
+        (page - 1) * per_page + 1
+    };
     let filtered = filter_is_set(&params);
     let title = match &owner_name {
         Some(_) if owner_id == Some(session.user.id) => "My OAuth applications".to_owned(),
@@ -274,9 +289,15 @@ pub async fn show(
 }
 
 fn filter_is_set(params: &GridParams) -> bool {
-    [&params.name, &params.organization, &params.owner, &params.status, &params.grant]
-        .into_iter()
-        .any(|v| present(v).is_some())
+    [
+        &params.name,
+        &params.organization,
+        &params.owner,
+        &params.status,
+        &params.grant,
+    ]
+    .into_iter()
+    .any(|v| present(v).is_some())
 }
 
 #[cfg(test)]
@@ -284,7 +305,9 @@ mod tests {
     use super::*;
 
     fn params(query: &str) -> GridParams {
-        web::Query::<GridParams>::from_query(query).unwrap().into_inner()
+        web::Query::<GridParams>::from_query(query)
+            .unwrap()
+            .into_inner()
     }
 
     #[test]
@@ -304,6 +327,9 @@ mod tests {
             p.url_with(&[("page", "4".into())]),
             "/admin/oauth-applications?name=a%26b&status=active&page=4"
         );
-        assert_eq!(p.url_with(&[("page", String::new())]), "/admin/oauth-applications?name=a%26b&status=active");
+        assert_eq!(
+            p.url_with(&[("page", String::new())]),
+            "/admin/oauth-applications?name=a%26b&status=active"
+        );
     }
 }

@@ -25,7 +25,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}/edit", web::get().to(edit::form))
             .route("/{id}/edit", web::post().to(edit::submit))
             .route("/{id}/activate", web::post().to(status::activate))
-            .route("/{id}/deactivate", web::get().to(status::confirm_deactivate))
+            .route(
+                "/{id}/deactivate",
+                web::get().to(status::confirm_deactivate),
+            )
             .route("/{id}/deactivate", web::post().to(status::deactivate))
             .route("/{id}/delete", web::get().to(delete::confirm))
             .route("/{id}/delete", web::post().to(delete::submit)),
@@ -62,9 +65,11 @@ impl ActorInfo {
 }
 
 pub async fn load(state: &AppState, id: i64) -> Result<Client, AppError> {
-    crate::db::run(&state.pool, move |conn| client::get(conn, id).map_err(AppError::from))
-        .await?
-        .ok_or(AppError::NotFound)
+    crate::db::run(&state.pool, move |conn| {
+        client::get(conn, id).map_err(AppError::from)
+    })
+    .await?
+    .ok_or(AppError::NotFound)
 }
 
 /// Timestamps as the grid and the view page show them.

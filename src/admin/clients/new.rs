@@ -3,9 +3,9 @@
 
 use super::form::{Options, Values};
 use super::{ActorInfo, view_url};
-use crate::admin::outcome;
 use crate::admin::auth::{SignedIn, flash};
 use crate::admin::form::{FieldErrors, FormData};
+use crate::admin::outcome;
 use crate::admin::{Layout, render, see_other};
 use crate::clients::{self, ClientError};
 use crate::domain::PlainSecret;
@@ -58,7 +58,14 @@ pub async fn form(
         owner_user_id: query.owner.clone().unwrap_or_default(),
         ..Values::default()
     };
-    page(&session, &state, values, FieldErrors::default(), options, random_hex(16))
+    page(
+        &session,
+        &state,
+        values,
+        FieldErrors::default(),
+        options,
+        random_hex(16),
+    )
 }
 
 fn page(
@@ -107,14 +114,27 @@ pub async fn submit(
     let active = values.active;
     let key = creation_key.clone();
     let result = crate::db::run(&state.pool, move |conn| {
-        outcome(clients::register(conn, &spec, active, Some(&key), &actor.actor(), now))
+        outcome(clients::register(
+            conn,
+            &spec,
+            active,
+            Some(&key),
+            &actor.actor(),
+            now,
+        ))
     })
     .await?;
+    state.mail_queued();
     match result {
         Ok((client, secret)) => {
             tracing::info!(client_id = %client.client_id, "OAuth application created");
             render(&SecretPage {
-                layout: Layout::signed_in(&session, &state, "OAuth application created", "applications"),
+                layout: Layout::signed_in(
+                    &session,
+                    &state,
+                    "OAuth application created",
+                    "applications",
+                ),
                 id: client.id,
                 name: client.name,
                 client_id: client.client_id,

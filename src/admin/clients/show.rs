@@ -49,7 +49,9 @@ impl From<ClientSecret> for SecretInfo {
         Self {
             prefix: s.prefix,
             created: display_time(s.created_at),
-            last_used: s.last_used_at.map_or_else(|| "Never".to_owned(), display_time),
+            last_used: s
+                .last_used_at
+                .map_or_else(|| "Never".to_owned(), display_time),
         }
     }
 }
@@ -78,7 +80,9 @@ pub async fn show(
     let (id, org_id, owner_id) = (client.id, client.organization_id, client.owner_user_id);
     let now = state.now();
     let (organization, owner, secrets, history) = crate::db::run(&state.pool, move |conn| {
-        let organization = organization::get(conn, org_id)?.map(|o| o.name).unwrap_or_default();
+        let organization = organization::get(conn, org_id)?
+            .map(|o| o.name)
+            .unwrap_or_default();
         let owner = match owner_id {
             Some(uid) => user::get(conn, uid)?.map(|u| (u.id, u.username)),
             None => None,
@@ -96,7 +100,9 @@ pub async fn show(
         grants: client.grants().labels(),
         created: display_time(client.created_at),
         updated: display_time(client.updated_at),
-        last_used: client.last_used_at.map_or_else(|| "Never".to_owned(), display_time),
+        last_used: client
+            .last_used_at
+            .map_or_else(|| "Never".to_owned(), display_time),
         client,
         organization,
         owner,

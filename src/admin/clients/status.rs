@@ -2,9 +2,9 @@
 //! without script.
 
 use super::{ActorInfo, load, view_url};
-use crate::admin::outcome;
 use crate::admin::auth::{SignedIn, flash};
 use crate::admin::form::CsrfForm;
+use crate::admin::outcome;
 use crate::admin::{Layout, render, see_other};
 use crate::clients::{self, ClientError};
 use crate::error::AppError;
@@ -46,7 +46,15 @@ pub async fn activate(
     path: web::Path<i64>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    change(req, session, state, path.into_inner(), &form.csrf_token, true).await
+    change(
+        req,
+        session,
+        state,
+        path.into_inner(),
+        &form.csrf_token,
+        true,
+    )
+    .await
 }
 
 pub async fn deactivate(
@@ -56,7 +64,15 @@ pub async fn deactivate(
     path: web::Path<i64>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    change(req, session, state, path.into_inner(), &form.csrf_token, false).await
+    change(
+        req,
+        session,
+        state,
+        path.into_inner(),
+        &form.csrf_token,
+        false,
+    )
+    .await
 }
 
 #[tracing::instrument(skip_all, fields(admin = %session.user.username, id, active))]
@@ -75,12 +91,18 @@ async fn change(
         outcome(clients::set_active(conn, id, active, &actor.actor(), now))
     })
     .await?;
+    state.mail_queued();
     let client = match result {
         Ok(client) => client,
         Err(ClientError::NotFound) => return Err(AppError::NotFound),
         Err(e) => return Err(AppError::Internal(e.to_string())),
     };
     let verb = if active { "Activated" } else { "Deactivated" };
-    flash(&state, session.session_id, format!("{verb} {}.", client.name)).await?;
+    flash(
+        &state,
+        session.session_id,
+        format!("{verb} {}.", client.name),
+    )
+    .await?;
     Ok(see_other(&view_url(id)))
 }
