@@ -10,9 +10,9 @@ use tessera::db::models::user;
 use tessera::domain::{
     ClientName, Email, Grants, OrganizationName, Password, PersonName, UserKind, Username,
 };
-use tessera::users::{self, NewAccount, UserError};
 use tessera::oauth::keys::{KeyStore, SigningAlg};
 use tessera::startup::{Application, open_database};
+use tessera::users::{self, NewAccount, UserError};
 
 #[derive(Parser)]
 #[command(
@@ -204,7 +204,11 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
 fn create_user(settings: &Settings, args: CreateUser) -> anyhow::Result<()> {
     let username = Username::parse(&args.username)?;
     let email = Email::parse(&args.email)?;
-    let full_name = args.full_name.as_deref().map(PersonName::parse).transpose()?;
+    let full_name = args
+        .full_name
+        .as_deref()
+        .map(PersonName::parse)
+        .transpose()?;
     let password = match std::env::var("TESSERA_USER_PASSWORD") {
         Ok(p) => p,
         Err(_) => rpassword::prompt_password(format!("Password for {}: ", username.as_str()))?,

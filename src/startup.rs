@@ -7,7 +7,9 @@ use crate::db::models::{organization, user};
 use crate::db::{self, DbError, Pool};
 use crate::domain::PlainSecret;
 use crate::error::AppError;
+use crate::mail::{MailSetupError, MailWorker};
 use crate::oauth::keys::{KeyError, KeyStore};
+use crate::oauth::throttles::TokenThrottles;
 use crate::passwords::{HashError, PasswordVerifier};
 use crate::state::{self, AppState};
 use actix_web::dev::{Server, ServerHandle};
@@ -16,6 +18,7 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpServer, web};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
 
 /// Forms and JSON bodies larger than this are answered with 413.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -36,6 +39,8 @@ pub enum StartError {
     Bind(String, std::io::Error),
     #[error(transparent)]
     Hash(#[from] HashError),
+    #[error(transparent)]
+    Mail(#[from] MailSetupError),
 }
 
 pub struct Application {
@@ -43,6 +48,7 @@ pub struct Application {
     server: Server,
     state: web::Data<AppState>,
     setup_link: Option<String>,
+    mail: MailWorker,
 }
 
 impl Application {
@@ -56,6 +62,8 @@ impl Application {
     ) -> Result<Self, StartError> {
         let pool = open_database(&settings, clock.as_ref())?;
         let keys = load_keys(&settings)?;
+        let mail = MailWorker::from_settings(&settings)?;
+        tracing::info!("mail goes to {}", mail.describe());
         let needs_setup = {
             let mut conn = pool.get().map_err(DbError::from)?;
             user::count_admins(&mut conn).map_err(DbError::from)? == 0
@@ -84,7 +92,9 @@ impl Application {
             passwords,
             sign_in_by_user: state::sign_in_by_user_throttle(),
             sign_in_by_address: state::sign_in_by_address_throttle(),
+            token_throttles: TokenThrottles::default(),
             setup_token: Mutex::new(setup_token),
+            mail_wakeup: Notify::new(),
         });
 
         let app_state = state.clone();
@@ -107,6 +117,7 @@ impl Application {
                 .configure(crate::health::routes)
                 .configure(crate::static_files::routes)
                 .configure(crate::admin::routes)
+                .configure(crate::oauth::routes)
                 .default_service(web::to(not_found))
         })
         .workers(workers)
@@ -119,6 +130,7 @@ impl Application {
             server,
             state,
             setup_link,
+            mail,
         })
     }
 
@@ -139,8 +151,14 @@ impl Application {
         self.state.clone()
     }
 
+    /// Serves until stopped, with the mail worker beside the server. The worker is a task of
+    /// its own, so a bug in it cannot take the server down (its rows wait in the outbox), and
+    /// it ends with the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let mail = tokio::spawn(self.mail.run(self.state));
+        let result = self.server.await;
+        mail.abort();
+        result
     }
 }
 

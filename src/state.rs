@@ -1,15 +1,17 @@
 //! What every handler shares: the pool, the settings, the clock, the signing keys, the
-//! password verifier and the throttles.
+//! password verifier, the throttles and the mail worker's wake-up.
 
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::domain::SecretHash;
 use crate::oauth::keys::KeyStore;
+use crate::oauth::throttles::TokenThrottles;
 use crate::passwords::PasswordVerifier;
 use crate::throttle::Throttle;
 use chrono::{NaiveDateTime, TimeDelta};
 use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
 
 pub struct AppState {
     pub pool: Pool,
@@ -21,13 +23,23 @@ pub struct AppState {
     pub passwords: Arc<PasswordVerifier>,
     pub sign_in_by_user: Throttle,
     pub sign_in_by_address: Throttle,
+    /// Client-authentication and password-grant failures at the token endpoint.
+    pub token_throttles: TokenThrottles,
     /// Hash of the one-time first-run link; taken when the first administrator is created.
     pub setup_token: Mutex<Option<SecretHash>>,
+    /// Wakes the mail worker; see `mail_queued`.
+    pub mail_wakeup: Notify,
 }
 
 impl AppState {
     pub fn now(&self) -> NaiveDateTime {
         self.clock.now()
+    }
+
+    /// Call after committing a change that queued mail: the worker sends it now instead of
+    /// at its next poll, up to a second later.
+    pub fn mail_queued(&self) {
+        self.mail_wakeup.notify_one();
     }
 }
 

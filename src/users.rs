@@ -160,7 +160,11 @@ pub fn set_enabled(
             refresh_token::revoke_for_user(conn, id, now)?;
         }
         let changed = user::get(conn, id)?.ok_or(UserError::NotFound)?;
-        let action = if enabled { "user_enabled" } else { "user_disabled" };
+        let action = if enabled {
+            "user_enabled"
+        } else {
+            "user_disabled"
+        };
         record(conn, &changed, action, actor, now)?;
         Ok(changed)
     })

@@ -3,10 +3,11 @@
 pub mod auth;
 pub mod clients;
 mod dashboard;
-mod organizations;
-mod users;
 pub mod form;
 mod layout;
+mod notifications;
+mod organizations;
+mod users;
 
 pub use layout::Layout;
 
@@ -27,6 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(clients::routes)
             .configure(users::routes)
             .configure(organizations::routes)
+            .configure(notifications::routes)
             .default_service(web::to(not_found)),
     );
 }

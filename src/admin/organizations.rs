@@ -67,7 +67,11 @@ async fn list_page(
                 .filter(clients::organization_id.eq(org.id))
                 .count()
                 .get_result(conn)?;
-            rows.push(Row { organization: org, users, applications });
+            rows.push(Row {
+                organization: org,
+                users,
+                applications,
+            });
         }
         Ok::<_, AppError>(rows)
     })
@@ -121,14 +125,21 @@ pub async fn create(
         organization::create(conn, name.as_str(), now).map_err(AppError::from)
     })
     .await?;
-    flash(&state, session.session_id, format!("Created {}.", created.name)).await?;
+    flash(
+        &state,
+        session.session_id,
+        format!("Created {}.", created.name),
+    )
+    .await?;
     Ok(see_other("/admin/organizations"))
 }
 
 async fn load(state: &AppState, id: i64) -> Result<Organization, AppError> {
-    crate::db::run(&state.pool, move |conn| organization::get(conn, id).map_err(AppError::from))
-        .await?
-        .ok_or(AppError::NotFound)
+    crate::db::run(&state.pool, move |conn| {
+        organization::get(conn, id).map_err(AppError::from)
+    })
+    .await?
+    .ok_or(AppError::NotFound)
 }
 
 pub async fn edit_form(
@@ -138,7 +149,12 @@ pub async fn edit_form(
 ) -> Result<HttpResponse, AppError> {
     let organization = load(&state, path.into_inner()).await?;
     render(&EditPage {
-        layout: Layout::signed_in(&session, &state, format!("Rename {}", organization.name), "organizations"),
+        layout: Layout::signed_in(
+            &session,
+            &state,
+            format!("Rename {}", organization.name),
+            "organizations",
+        ),
         name: organization.name.clone(),
         organization,
         errors: FieldErrors::default(),
@@ -154,9 +170,15 @@ pub async fn rename(
     session.verify_csrf(&form.csrf_token)?;
     let organization = load(&state, path.into_inner()).await?;
     let mut errors = FieldErrors::default();
-    let Some(name) = checked_name(&state, &form.name, Some(organization.id), &mut errors).await? else {
+    let Some(name) = checked_name(&state, &form.name, Some(organization.id), &mut errors).await?
+    else {
         return render(&EditPage {
-            layout: Layout::signed_in(&session, &state, format!("Rename {}", organization.name), "organizations"),
+            layout: Layout::signed_in(
+                &session,
+                &state,
+                format!("Rename {}", organization.name),
+                "organizations",
+            ),
             name: form.name.clone(),
             organization,
             errors,
@@ -167,6 +189,11 @@ pub async fn rename(
         organization::rename(conn, id, name.as_str()).map_err(AppError::from)
     })
     .await?;
-    flash(&state, session.session_id, "Organization renamed.".to_owned()).await?;
+    flash(
+        &state,
+        session.session_id,
+        "Organization renamed.".to_owned(),
+    )
+    .await?;
     Ok(see_other("/admin/organizations"))
 }

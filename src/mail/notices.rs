@@ -1,18 +1,141 @@
-//! Notices about an owner's applications.
+//! Notices about an owner's applications. Each one is rendered and queued inside the
+//! transaction of the change it reports; the worker sends it after the commit.
+//!
+//! A notice is built from the application row alone, which holds no secret: only the
+//! secret's hash lives elsewhere, so no notice can carry a credential (SECURITY.md 13).
 
 use crate::clients::{Actor, ClientEvent};
 use crate::db::DbConn;
 use crate::db::models::client::Client;
+use crate::db::models::mail_outbox::{self, NewMail};
+use crate::db::models::{organization, user};
+use crate::domain::secret::random_hex;
+use askama::Template;
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
-/// Queues the owner's notice for `event`, inside the caller's transaction.
+/// What a notice says for one kind of change.
+struct Wording {
+    subject: &'static str,
+    summary: &'static str,
+    consequence: &'static str,
+}
+
+/// `Updated` sends nothing: a new name or new grants ask nothing of the owner, while the
+/// four events below change whether their application works at all.
+fn wording(event: ClientEvent) -> Option<Wording> {
+    match event {
+        ClientEvent::Created => Some(Wording {
+            subject: "OAuth application added to your account",
+            summary: "An OAuth application was added to your account.",
+            consequence: "It can obtain access tokens with its Client ID and secret. \
+                          The secret is never sent by email.",
+        }),
+        ClientEvent::Activated => Some(Wording {
+            subject: "OAuth application on your account activated",
+            summary: "An OAuth application on your account was activated.",
+            consequence: "It can obtain access tokens again.",
+        }),
+        ClientEvent::Deactivated => Some(Wording {
+            subject: "OAuth application on your account deactivated",
+            summary: "An OAuth application on your account was deactivated.",
+            consequence: "It can no longer obtain access tokens, and the tokens it held \
+                          stopped working.",
+        }),
+        ClientEvent::Deleted => Some(Wording {
+            subject: "OAuth application removed from your account",
+            summary: "An OAuth application was removed from your account.",
+            consequence: "Its credentials and tokens no longer work.",
+        }),
+        ClientEvent::Updated => None,
+    }
+}
+
+/// The facts both parts of a notice show.
+struct ClientNotice<'a> {
+    greeting_name: &'a str,
+    summary: &'a str,
+    consequence: &'a str,
+    application: &'a str,
+    client_id: &'a str,
+    organization: &'a str,
+    actor: &'a str,
+    when: String,
+}
+
+#[derive(Template)]
+#[template(path = "email/client_event.txt")]
+struct NoticeText<'a> {
+    notice: &'a ClientNotice<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "email/client_event.html")]
+struct NoticeHtml<'a> {
+    subject: &'a str,
+    notice: &'a ClientNotice<'a>,
+}
+
+/// Queues the owner's notice for `event`, inside the caller's transaction. An application
+/// without an owner, or an owner without an address, has nobody to tell.
 pub fn client_event(
-    _conn: &mut DbConn,
-    _client: &Client,
-    _event: ClientEvent,
-    _actor: &Actor<'_>,
-    _now: NaiveDateTime,
+    conn: &mut DbConn,
+    client: &Client,
+    event: ClientEvent,
+    actor: &Actor<'_>,
+    now: NaiveDateTime,
 ) -> QueryResult<()> {
+    let Some(wording) = wording(event) else {
+        return Ok(());
+    };
+    let Some(owner_id) = client.owner_user_id else {
+        return Ok(());
+    };
+    let Some(owner) = user::get(conn, owner_id)? else {
+        return Ok(());
+    };
+    if owner.email.trim().is_empty() {
+        return Ok(());
+    }
+    let organization = organization::get(conn, client.organization_id)?
+        .map(|o| o.name)
+        .unwrap_or_default();
+    let greeting_name = if owner.full_name.trim().is_empty() {
+        &owner.username
+    } else {
+        &owner.full_name
+    };
+    let notice = ClientNotice {
+        greeting_name,
+        summary: wording.summary,
+        consequence: wording.consequence,
+        application: &client.name,
+        client_id: &client.client_id,
+        organization: &organization,
+        actor: actor.name,
+        when: now.format("%Y-%m-%d %H:%M UTC").to_string(),
+    };
+    // A template that cannot render is a bug the tests catch; failing here rolls the change
+    // back rather than committing it without its notice.
+    let body_text = NoticeText { notice: &notice }
+        .render()
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    let body_html = NoticeHtml {
+        subject: wording.subject,
+        notice: &notice,
+    }
+    .render()
+    .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    mail_outbox::enqueue(
+        conn,
+        &NewMail {
+            recipient: owner.email.trim(),
+            subject: wording.subject,
+            body_text: &body_text,
+            body_html: &body_html,
+            message_id: &random_hex(16),
+        },
+        now,
+    )?;
     Ok(())
 }

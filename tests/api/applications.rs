@@ -9,10 +9,18 @@ use tessera::domain::SecretHash;
 
 /// Fills and submits the create form the way a browser would.
 pub async fn create_via_form(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
-    let page = app.get("/admin/oauth-applications/new").await.text().await.unwrap();
+    let page = app
+        .get("/admin/oauth-applications/new")
+        .await
+        .text()
+        .await
+        .unwrap();
     let mut form = vec![
         ("csrf_token".to_owned(), csrf_token(&page)),
-        ("creation_key".to_owned(), hidden_field(&page, "creation_key").unwrap()),
+        (
+            "creation_key".to_owned(),
+            hidden_field(&page, "creation_key").unwrap(),
+        ),
     ];
     form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     app.http
@@ -25,7 +33,8 @@ pub async fn create_via_form(app: &TestApp, fields: &[(&str, &str)]) -> reqwest:
 
 /// Creates an application owned by a fresh back-office user and returns (row, secret).
 pub async fn create_application(app: &TestApp, name: &str) -> (client::Client, String) {
-    let owner = match tessera::db::models::user::find_by_username(&mut app.conn(), "owner").unwrap() {
+    let owner = match tessera::db::models::user::find_by_username(&mut app.conn(), "owner").unwrap()
+    {
         Some(u) => u,
         None => app.create_user("owner", "owner's long password", "backoffice", false),
     };
@@ -44,13 +53,18 @@ pub async fn create_application(app: &TestApp, name: &str) -> (client::Client, S
     let html = response.text().await.unwrap();
     let client_id = input_value(&html, "client_id");
     let secret = input_value(&html, "client_secret");
-    let row = client::find_by_client_id(&mut app.conn(), &client_id).unwrap().unwrap();
+    let row = client::find_by_client_id(&mut app.conn(), &client_id)
+        .unwrap()
+        .unwrap();
     (row, secret)
 }
 
 fn input_value(html: &str, id: &str) -> String {
     let marker = format!("id=\"{id}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no #{id} in page")) + marker.len();
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no #{id} in page"))
+        + marker.len();
     html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
 
@@ -67,7 +81,10 @@ fn grid_names(html: &str) -> Vec<String> {
 }
 
 fn count_clients(app: &TestApp) -> i64 {
-    tessera::db::schema::clients::table.count().get_result(&mut *app.conn()).unwrap()
+    tessera::db::schema::clients::table
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap()
 }
 
 both_backends! {
@@ -479,9 +496,34 @@ fn the_command_line_creates_and_lists_applications_as_json() {
             .output()
             .unwrap()
     };
-    assert!(run(&["users", "create", "--username", "ann", "--email", "ann@example.com"]).status.success());
-    let out = run(&["clients", "create", "--name", "Robot", "--grant", "client_credentials", "--owner", "ann", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        run(&[
+            "users",
+            "create",
+            "--username",
+            "ann",
+            "--email",
+            "ann@example.com"
+        ])
+        .status
+        .success()
+    );
+    let out = run(&[
+        "clients",
+        "create",
+        "--name",
+        "Robot",
+        "--grant",
+        "client_credentials",
+        "--owner",
+        "ann",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let secret = created["client_secret"].as_str().unwrap();
     assert!(secret.starts_with("tsk_"));
@@ -489,8 +531,22 @@ fn the_command_line_creates_and_lists_applications_as_json() {
     let listed: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(listed[0]["client_id"], created["client_id"]);
     assert_eq!(listed[0]["owner"], "ann");
-    assert!(!String::from_utf8_lossy(&list.stdout).contains(secret), "the secret is printed once");
-    let refused = run(&["clients", "create", "--name", "Orphan", "--grant", "client_credentials", "--json"]);
+    assert!(
+        !String::from_utf8_lossy(&list.stdout).contains(secret),
+        "the secret is printed once"
+    );
+    let refused = run(&[
+        "clients",
+        "create",
+        "--name",
+        "Orphan",
+        "--grant",
+        "client_credentials",
+        "--json",
+    ]);
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("Choose the user the client credentials tokens act as."));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("Choose the user the client credentials tokens act as.")
+    );
 }

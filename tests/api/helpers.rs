@@ -97,6 +97,8 @@ pub struct TestApp {
     pub dir: TempDir,
     handle: actix_web::dev::ServerHandle,
     _database: Option<PgDatabase>,
+    /// The settings it was built with, for `restart`.
+    values: HashMap<String, String>,
 }
 
 impl Drop for TestApp {
@@ -219,6 +221,16 @@ impl TestApp {
     pub fn conn(&self) -> tessera::db::PooledConn {
         self.state.pool.get().expect("connection")
     }
+
+    /// Stops this server and starts a new one over the same database, folders, settings
+    /// and clock, as a restart of the process would.
+    pub async fn restart(mut self) -> TestApp {
+        self.handle.stop(true).await;
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
+        let database = self._database.take();
+        let values = std::mem::take(&mut self.values);
+        launch(values, dir, database, self.clock.clone()).await
+    }
 }
 
 impl TestAppBuilder {
@@ -243,37 +255,49 @@ impl TestAppBuilder {
                 Some(db)
             }
         };
-        let settings = Settings::from_values(&self.values).expect("settings");
         let clock = Arc::new(ManualClock::starting_now());
-        let app = Application::build_with_clock(settings, clock.clone())
-            .await
-            .expect("build the application");
-        let port = app.port();
-        let handle = app.handle();
-        let state = app.state();
-        let setup_link = app.setup_link().map(|l| {
-            l.replacen(
-                "http://tessera.test",
-                &format!("http://127.0.0.1:{port}"),
-                1,
-            )
-        });
-        tokio::spawn(app.run_until_stopped());
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .build()
-            .expect("http client");
-        TestApp {
-            address: format!("http://127.0.0.1:{port}"),
-            http,
-            setup_link,
-            state,
-            clock,
-            dir: self.dir,
-            handle,
-            _database: database,
-        }
+        launch(self.values, self.dir, database, clock).await
+    }
+}
+
+/// Builds and serves an application over `values`; a restart calls it again with the same
+/// database, folders and clock.
+async fn launch(
+    values: HashMap<String, String>,
+    dir: TempDir,
+    database: Option<PgDatabase>,
+    clock: Arc<ManualClock>,
+) -> TestApp {
+    let settings = Settings::from_values(&values).expect("settings");
+    let app = Application::build_with_clock(settings, clock.clone())
+        .await
+        .expect("build the application");
+    let port = app.port();
+    let handle = app.handle();
+    let state = app.state();
+    let setup_link = app.setup_link().map(|l| {
+        l.replacen(
+            "http://tessera.test",
+            &format!("http://127.0.0.1:{port}"),
+            1,
+        )
+    });
+    tokio::spawn(app.run_until_stopped());
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("http client");
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        http,
+        setup_link,
+        state,
+        clock,
+        dir,
+        handle,
+        _database: database,
+        values,
     }
 }
 

@@ -2,6 +2,7 @@
 //! against a server on its own port with its own database.
 
 mod helpers;
+mod smtp_sink;
 mod webdriver;
 
 mod admin_auth;
@@ -9,3 +10,11 @@ mod applications;
 mod browser;
 mod cli;
 mod foundation;
+mod mail;
+mod oauth_bearer;
+mod oauth_client_auth;
+mod oauth_grants;
+mod oauth_jwt;
+mod oauth_revoke_introspect;
+mod oauth_support;
+mod oauth_token_endpoint;

@@ -97,21 +97,40 @@ impl Browser {
     async fn command(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let request = self.http.request(method.clone(), url);
-        let request = if method == reqwest::Method::GET { request } else { request.json(&body) };
-        let response: Value = request.send().await.expect("webdriver").json().await.expect("json");
+        let request = if method == reqwest::Method::GET {
+            request
+        } else {
+            request.json(&body)
+        };
+        let response: Value = request
+            .send()
+            .await
+            .expect("webdriver")
+            .json()
+            .await
+            .expect("json");
         response["value"].clone()
     }
 
     pub async fn goto(&self, url: &str) {
-        self.command(reqwest::Method::POST, "/url", json!({"url": url})).await;
+        self.command(reqwest::Method::POST, "/url", json!({"url": url}))
+            .await;
     }
 
     pub async fn current_url(&self) -> String {
-        self.command(reqwest::Method::GET, "/url", Value::Null).await.as_str().unwrap_or_default().to_owned()
+        self.command(reqwest::Method::GET, "/url", Value::Null)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     pub async fn source(&self) -> String {
-        self.command(reqwest::Method::GET, "/source", Value::Null).await.as_str().unwrap_or_default().to_owned()
+        self.command(reqwest::Method::GET, "/source", Value::Null)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Waits for the element to appear: after a click, the next page is known by what only
@@ -120,7 +139,11 @@ impl Browser {
         let started = Instant::now();
         loop {
             let value = self
-                .command(reqwest::Method::POST, "/element", json!({"using": "css selector", "value": css}))
+                .command(
+                    reqwest::Method::POST,
+                    "/element",
+                    json!({"using": "css selector", "value": css}),
+                )
                 .await;
             if let Some(id) = value[ELEMENT_KEY].as_str() {
                 return Element { id: id.to_owned() };
@@ -137,38 +160,67 @@ impl Browser {
 
     pub async fn count(&self, css: &str) -> usize {
         let value = self
-            .command(reqwest::Method::POST, "/elements", json!({"using": "css selector", "value": css}))
+            .command(
+                reqwest::Method::POST,
+                "/elements",
+                json!({"using": "css selector", "value": css}),
+            )
             .await;
         value.as_array().map_or(0, Vec::len)
     }
 
     pub async fn click(&self, element: &Element) {
-        self.command(reqwest::Method::POST, &format!("/element/{}/click", element.id), json!({})).await;
+        self.command(
+            reqwest::Method::POST,
+            &format!("/element/{}/click", element.id),
+            json!({}),
+        )
+        .await;
     }
 
     pub async fn type_into(&self, element: &Element, text: &str) {
-        self.command(reqwest::Method::POST, &format!("/element/{}/clear", element.id), json!({})).await;
-        self.command(reqwest::Method::POST, &format!("/element/{}/value", element.id), json!({"text": text})).await;
+        self.command(
+            reqwest::Method::POST,
+            &format!("/element/{}/clear", element.id),
+            json!({}),
+        )
+        .await;
+        self.command(
+            reqwest::Method::POST,
+            &format!("/element/{}/value", element.id),
+            json!({"text": text}),
+        )
+        .await;
     }
 
     pub async fn value(&self, element: &Element) -> String {
-        self.command(reqwest::Method::GET, &format!("/element/{}/property/value", element.id), Value::Null)
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        self.command(
+            reqwest::Method::GET,
+            &format!("/element/{}/property/value", element.id),
+            Value::Null,
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
     }
 
     pub async fn text(&self, element: &Element) -> String {
-        self.command(reqwest::Method::GET, &format!("/element/{}/text", element.id), Value::Null)
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        self.command(
+            reqwest::Method::GET,
+            &format!("/element/{}/text", element.id),
+            Value::Null,
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
     }
 
     pub async fn screenshot(&self, name: &str) -> std::path::PathBuf {
-        let png = self.command(reqwest::Method::GET, "/screenshot", Value::Null).await;
+        let png = self
+            .command(reqwest::Method::GET, "/screenshot", Value::Null)
+            .await;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(png.as_str().unwrap_or_default())
             .expect("png");

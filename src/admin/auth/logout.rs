@@ -1,11 +1,11 @@
 use crate::admin::auth::SignedIn;
 use crate::admin::auth::session::session_cookie;
+use crate::admin::form::CsrfForm;
 use crate::admin::see_other;
 use crate::db::models::admin_session;
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
-use crate::admin::form::CsrfForm;
 
 /// Deletes the session row, so the cookie is worthless even if it was copied.
 pub async fn submit(

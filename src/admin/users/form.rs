@@ -44,7 +44,10 @@ impl Values {
             full_name: user.full_name.clone(),
             kind: user.kind.clone(),
             is_admin: user.is_admin,
-            organization_id: user.organization_id.map(|id| id.to_string()).unwrap_or_default(),
+            organization_id: user
+                .organization_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
         }
     }
 }
@@ -71,7 +74,11 @@ struct Common {
     password: Option<Password>,
 }
 
-fn parse_common(form: &FormData, password_required: bool, errors: &mut FieldErrors) -> Option<Common> {
+fn parse_common(
+    form: &FormData,
+    password_required: bool,
+    errors: &mut FieldErrors,
+) -> Option<Common> {
     let email = errors.check("email", Email::parse(form.get("email")));
     let full_name = match form.get("full_name").trim() {
         "" => Some(None),
@@ -92,7 +99,9 @@ fn parse_common(form: &FormData, password_required: bool, errors: &mut FieldErro
         "" if !password_required => Some(None),
         raw => errors.check("password", Password::parse(raw)).map(Some),
     };
-    if password.as_ref().is_some_and(Option::is_some) && form.get("password") != form.get("password_confirm") {
+    if password.as_ref().is_some_and(Option::is_some)
+        && form.get("password") != form.get("password_confirm")
+    {
         errors.add("password_confirm", "The two passwords differ.");
     }
     Some(Common {
@@ -116,7 +125,10 @@ async fn hash(password: Option<Password>) -> Result<Option<String>, AppError> {
 }
 
 async fn organizations(state: &AppState) -> Result<Vec<Organization>, AppError> {
-    crate::db::run(&state.pool, |conn| organization::list(conn).map_err(AppError::from)).await
+    crate::db::run(&state.pool, |conn| {
+        organization::list(conn).map_err(AppError::from)
+    })
+    .await
 }
 
 fn page(
@@ -151,7 +163,10 @@ fn page(
     })
 }
 
-pub async fn new_form(session: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn new_form(
+    session: SignedIn,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let orgs = organizations(&state).await?;
     let values = Values {
         kind: UserKind::Backoffice.as_str().to_owned(),
@@ -174,7 +189,14 @@ pub async fn create(
     let common = parse_common(&form, true, &mut errors);
     let (Some(username), Some(common)) = (username, common) else {
         let orgs = organizations(&state).await?;
-        return page(&session, &state, None, Values::from_form(&form), errors, orgs);
+        return page(
+            &session,
+            &state,
+            None,
+            Values::from_form(&form),
+            errors,
+            orgs,
+        );
     };
     let account = NewAccount {
         username,
@@ -193,14 +215,30 @@ pub async fn create(
     .await?;
     match result {
         Ok(user) => {
-            flash(&state, session.session_id, format!("Created {}.", user.username)).await?;
+            flash(
+                &state,
+                session.session_id,
+                format!("Created {}.", user.username),
+            )
+            .await?;
             Ok(see_other(&view_url(user.id)))
         }
         Err(refused) => {
-            let field = if matches!(refused, UserError::UsernameTaken) { "username" } else { "organization" };
+            let field = if matches!(refused, UserError::UsernameTaken) {
+                "username"
+            } else {
+                "organization"
+            };
             errors.add(field, refused.to_string());
             let orgs = organizations(&state).await?;
-            page(&session, &state, None, Values::from_form(&form), errors, orgs)
+            page(
+                &session,
+                &state,
+                None,
+                Values::from_form(&form),
+                errors,
+                orgs,
+            )
         }
     }
 }
@@ -212,7 +250,14 @@ pub async fn edit_form(
 ) -> Result<HttpResponse, AppError> {
     let user = load(&state, path.into_inner()).await?;
     let orgs = organizations(&state).await?;
-    page(&session, &state, Some(&user), Values::of(&user), FieldErrors::default(), orgs)
+    page(
+        &session,
+        &state,
+        Some(&user),
+        Values::of(&user),
+        FieldErrors::default(),
+        orgs,
+    )
 }
 
 pub async fn update(
@@ -228,7 +273,10 @@ pub async fn update(
     let mut errors = FieldErrors::default();
     let Some(common) = parse_common(&form, false, &mut errors) else {
         let orgs = organizations(&state).await?;
-        let values = Values { username: user.username.clone(), ..Values::from_form(&form) };
+        let values = Values {
+            username: user.username.clone(),
+            ..Values::from_form(&form)
+        };
         return page(&session, &state, Some(&user), values, errors, orgs);
     };
     let changes = AccountChanges {
@@ -248,14 +296,22 @@ pub async fn update(
     .await?;
     match result {
         Ok(updated) => {
-            flash(&state, session.session_id, format!("Saved {}.", updated.username)).await?;
+            flash(
+                &state,
+                session.session_id,
+                format!("Saved {}.", updated.username),
+            )
+            .await?;
             Ok(see_other(&view_url(id)))
         }
         Err(UserError::NotFound) => Err(AppError::NotFound),
         Err(refused) => {
             errors.add("organization", refused.to_string());
             let orgs = organizations(&state).await?;
-            let values = Values { username: user.username.clone(), ..Values::from_form(&form) };
+            let values = Values {
+                username: user.username.clone(),
+                ..Values::from_form(&form)
+            };
             page(&session, &state, Some(&user), values, errors, orgs)
         }
     }

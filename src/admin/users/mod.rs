@@ -31,7 +31,9 @@ pub fn view_url(id: i64) -> String {
 }
 
 async fn load(state: &AppState, id: i64) -> Result<User, AppError> {
-    crate::db::run(&state.pool, move |conn| user::get(conn, id).map_err(AppError::from))
-        .await?
-        .ok_or(AppError::NotFound)
+    crate::db::run(&state.pool, move |conn| {
+        user::get(conn, id).map_err(AppError::from)
+    })
+    .await?
+    .ok_or(AppError::NotFound)
 }

@@ -32,7 +32,15 @@ pub async fn enable(
     path: web::Path<i64>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    change(req, session, state, path.into_inner(), &form.csrf_token, true).await
+    change(
+        req,
+        session,
+        state,
+        path.into_inner(),
+        &form.csrf_token,
+        true,
+    )
+    .await
 }
 
 pub async fn disable(
@@ -42,7 +50,15 @@ pub async fn disable(
     path: web::Path<i64>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    change(req, session, state, path.into_inner(), &form.csrf_token, false).await
+    change(
+        req,
+        session,
+        state,
+        path.into_inner(),
+        &form.csrf_token,
+        false,
+    )
+    .await
 }
 
 #[tracing::instrument(skip_all, fields(admin = %session.user.username, id, enabled))]
@@ -63,7 +79,10 @@ async fn change(
     .await?;
     let message = match result {
         Ok(user) if enabled => format!("Enabled {}.", user.username),
-        Ok(user) => format!("Disabled {}: sessions ended and tokens revoked.", user.username),
+        Ok(user) => format!(
+            "Disabled {}: sessions ended and tokens revoked.",
+            user.username
+        ),
         Err(UserError::NotFound) => return Err(AppError::NotFound),
         Err(refused) => refused.to_string(),
     };

@@ -4,6 +4,8 @@ pub mod admin_session;
 pub mod audit_event;
 pub mod client;
 pub mod client_secret;
+pub mod mail_outbox;
 pub mod organization;
 pub mod refresh_token;
+pub mod revoked_access_token;
 pub mod user;

@@ -1,0 +1,159 @@
+//! System > Notifications: the mail outbox, so an administrator can see what was sent, what
+//! waits and why, and send a failed notice again once the mail server is back.
+
+use crate::admin::auth::{SignedIn, client_ip, flash};
+use crate::admin::form::CsrfForm;
+use crate::admin::{Layout, render, see_other};
+use crate::db::models::audit_event::{self, NewAuditEvent};
+use crate::db::models::mail_outbox::{self, MailStatus, OutboxMail};
+use crate::error::AppError;
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::NaiveDateTime;
+use serde::Deserialize;
+
+const PAGE_URL: &str = "/admin/notifications";
+/// The page shows the newest rows; older ones matter only through the counts.
+const SHOWN: i64 = 200;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/notifications", web::get().to(list))
+        .route("/notifications/{id}/retry", web::post().to(retry));
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+}
+
+struct Row {
+    id: i64,
+    status: &'static str,
+    recipient: String,
+    subject: String,
+    attempts: i32,
+    last_error: Option<String>,
+    created: String,
+    sent: String,
+    next_attempt: String,
+    can_retry: bool,
+}
+
+impl Row {
+    fn new(mail: OutboxMail) -> Self {
+        let status = mail.status();
+        Self {
+            id: mail.id,
+            status: status.as_str(),
+            can_retry: mail.can_retry(),
+            next_attempt: if status == MailStatus::Pending {
+                show_time(mail.next_attempt_at)
+            } else {
+                String::new()
+            },
+            sent: mail.sent_at.map(show_time).unwrap_or_default(),
+            created: show_time(mail.created_at),
+            recipient: mail.recipient,
+            subject: mail.subject,
+            attempts: mail.attempts,
+            last_error: mail.last_error,
+        }
+    }
+}
+
+struct StatusCount {
+    status: &'static str,
+    count: i64,
+}
+
+#[derive(Template)]
+#[template(path = "admin/notifications.html")]
+struct NotificationsPage {
+    layout: Layout,
+    rows: Vec<Row>,
+    counts: Vec<StatusCount>,
+    filter: &'static str,
+    limited: bool,
+    override_to: Option<String>,
+}
+
+fn show_time(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+pub async fn list(
+    session: SignedIn,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let filter = query.status.as_deref().and_then(MailStatus::parse);
+    let (mails, counts) = crate::db::run(&state.pool, move |conn| {
+        let mails = mail_outbox::list_recent(conn, filter, SHOWN)?;
+        let counts = MailStatus::ALL
+            .into_iter()
+            .map(|status| {
+                Ok(StatusCount {
+                    status: status.as_str(),
+                    count: mail_outbox::count_with_status(conn, status)?,
+                })
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        Ok::<_, AppError>((mails, counts))
+    })
+    .await?;
+    render(&NotificationsPage {
+        layout: Layout::signed_in(&session, &state, "Notifications", "notifications"),
+        limited: mails.len() as i64 == SHOWN,
+        rows: mails.into_iter().map(Row::new).collect(),
+        counts,
+        filter: filter.map_or("", MailStatus::as_str),
+        override_to: state.settings.mail_notify_override.clone(),
+    })
+}
+
+/// Makes the message due now and wakes the worker. Retrying a failed message is one more
+/// attempt: if it fails again it is marked failed again.
+pub async fn retry(
+    req: HttpRequest,
+    session: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    session.verify_csrf(&form.csrf_token)?;
+    let id = path.into_inner();
+    let now = state.now();
+    let actor_id = session.user.id;
+    let actor = session.user.username.clone();
+    let ip = client_ip(&req);
+    let retried = crate::db::run(&state.pool, move |conn| {
+        let mail = mail_outbox::get(conn, id)?.ok_or(AppError::NotFound)?;
+        if !mail_outbox::retry_now(conn, id, now)? {
+            return Ok::<_, AppError>(false);
+        }
+        audit_event::record(
+            conn,
+            &NewAuditEvent {
+                actor_user_id: Some(actor_id),
+                actor: &actor,
+                action: "mail_retried",
+                target_type: "mail",
+                target_id: Some(id),
+                detail: &mail.subject,
+                ip: ip.as_deref(),
+                created_at: now,
+            },
+        )?;
+        Ok(true)
+    })
+    .await?;
+    let message = if retried {
+        state.mail_queued();
+        "The notification will be sent again now."
+    } else {
+        "This notification cannot be retried: it was sent, or is being sent right now."
+    };
+    flash(&state, session.session_id, message.to_owned()).await?;
+    Ok(see_other(PAGE_URL))
+}

@@ -1,0 +1,304 @@
+//! Client authentication: `client_secret_basic` or `client_secret_post`, exactly one of them
+//! (RFC 6749 §2.3).
+//!
+//! An unknown client, a wrong secret and an inactive client all get the same 401, after the
+//! same work: a lookup, a secrets query and a constant-time comparison (against a dummy hash
+//! when there is nothing to compare with), and an audit row.
+
+use crate::admin::auth::client_ip;
+use crate::db::models::audit_event::{self, NewAuditEvent};
+use crate::db::models::client::{self, Client};
+use crate::db::models::client_secret;
+use crate::db::models::user::{self, User};
+use crate::domain::{PlainSecret, SecretHash};
+use crate::oauth::error::OAuthError;
+use crate::oauth::params::Params;
+use crate::oauth::throttles;
+use crate::state::AppState;
+use crate::throttle::retry_after_seconds;
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use base64::Engine;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+/// Standard base64; some clients drop the padding, which changes nothing about the value.
+const BASIC: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// How much of a presented client id the audit log keeps.
+const MAX_AUDITED_ID: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Basic,
+    Post,
+}
+
+/// Credentials as presented, before anything is looked up.
+#[derive(Debug)]
+pub struct Credentials {
+    pub client_id: String,
+    pub secret: PlainSecret,
+    pub method: Method,
+}
+
+/// A client that proved who it is, with the user its `client_credentials` tokens act for.
+pub struct AuthenticatedClient {
+    pub client: Client,
+    pub owner: Option<User>,
+    pub method: Method,
+}
+
+/// Picks the one set of credentials the request carries.
+pub fn credentials(req: &HttpRequest, params: &Params) -> Result<Credentials, OAuthError> {
+    let basic = match req.headers().get(header::AUTHORIZATION) {
+        Some(value) => Some(parse_basic(value.as_bytes())?),
+        None => None,
+    };
+    let body_id = params.get("client_id");
+    let body_secret = params.get("client_secret");
+    match basic {
+        Some(_) if body_secret.is_some() => Err(OAuthError::invalid_request(
+            "Use one client authentication method, not the Authorization header and client_secret together.",
+        )),
+        Some((id, _)) if body_id.is_some_and(|b| b != id) => Err(OAuthError::invalid_request(
+            "The client_id in the body differs from the one in the Authorization header.",
+        )),
+        Some((client_id, secret)) => Ok(Credentials {
+            client_id,
+            secret: PlainSecret::presented(&secret),
+            method: Method::Basic,
+        }),
+        None => match (body_id, body_secret) {
+            (Some(client_id), Some(secret)) => Ok(Credentials {
+                client_id: client_id.to_owned(),
+                secret: PlainSecret::presented(secret),
+                method: Method::Post,
+            }),
+            (None, Some(_)) => Err(OAuthError::invalid_request(
+                "client_secret was sent without client_id.",
+            )),
+            _ => Err(OAuthError::InvalidClient),
+        },
+    }
+}
+
+/// RFC 6749 §2.3.1 and Appendix B: base64 of `id:secret`, split at the first colon, each half
+/// form-urlencoded. Another scheme is a failed client authentication (401); a Basic header
+/// that cannot be read is a malformed request (400).
+pub fn parse_basic(value: &[u8]) -> Result<(String, String), OAuthError> {
+    let malformed = || OAuthError::invalid_request("The Basic Authorization header is malformed.");
+    let value = std::str::from_utf8(value).map_err(|_| malformed())?.trim();
+    let (scheme, encoded) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(OAuthError::InvalidClient);
+    }
+    let decoded = BASIC.decode(encoded.trim()).map_err(|_| malformed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+    let id = form_urldecode(id).ok_or_else(malformed)?;
+    let secret = form_urldecode(secret).ok_or_else(malformed)?;
+    if id.is_empty() {
+        return Err(malformed());
+    }
+    Ok((id, secret))
+}
+
+/// `application/x-www-form-urlencoded` decoding of one value, strict about `%`: `+` is a
+/// space, `%XX` a byte, and the bytes must be UTF-8.
+fn form_urldecode(text: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut input = text.bytes();
+    while let Some(b) = input.next() {
+        match b {
+            b'+' => bytes.push(b' '),
+            b'%' => {
+                let hi = (input.next()? as char).to_digit(16)?;
+                let lo = (input.next()? as char).to_digit(16)?;
+                bytes.push(u8::try_from(hi * 16 + lo).ok()?);
+            }
+            other => bytes.push(other),
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+/// Why authentication failed, for the audit log only: the caller always sees the same 401.
+#[derive(Clone, Copy)]
+enum Failure {
+    UnknownClient,
+    WrongSecret,
+    Inactive,
+}
+
+impl Failure {
+    fn detail(self) -> &'static str {
+        match self {
+            Self::UnknownClient => "unknown client",
+            Self::WrongSecret => "wrong secret",
+            Self::Inactive => "inactive client",
+        }
+    }
+}
+
+/// Authenticates the client of a token, revocation or introspection request.
+pub async fn authenticate(
+    state: &AppState,
+    req: &HttpRequest,
+    params: &Params,
+) -> Result<AuthenticatedClient, OAuthError> {
+    let credentials = credentials(req, params)?;
+    let now = state.now();
+    let ip = client_ip(req);
+    let pair_key = throttles::client_key(&credentials.client_id, ip.as_deref());
+    let address_key = throttles::address_key(ip.as_deref());
+    let limits = &state.token_throttles;
+    if let Some(wait) = limits
+        .client
+        .retry_after(&pair_key, now)
+        .or_else(|| limits.client_address.retry_after(&address_key, now))
+    {
+        return Err(OAuthError::Throttled {
+            retry_after_seconds: retry_after_seconds(wait),
+        });
+    }
+
+    let presented = credentials.secret.hash();
+    let client_id = credentials.client_id;
+    let outcome = crate::db::run(&state.pool, move |conn| {
+        let found = client::find_by_client_id(conn, &client_id)?;
+        let secrets =
+            client_secret::valid_for_client(conn, found.as_ref().map_or(-1, |c| c.id), now)?;
+        // Every stored hash is compared, without stopping at a match; with none, a dummy
+        // takes their place so the work is the same.
+        let hashes: Vec<SecretHash> = if secrets.is_empty() {
+            vec![SecretHash::from_stored("0".repeat(64))]
+        } else {
+            secrets.iter().map(|s| s.hash()).collect()
+        };
+        let compared = hashes.iter().fold(false, |m, h| m | h.matches(&presented));
+        let matched = compared && !secrets.is_empty();
+        let failure = match &found {
+            None => Some(Failure::UnknownClient),
+            Some(_) if !matched => Some(Failure::WrongSecret),
+            Some(c) if !c.active => Some(Failure::Inactive),
+            Some(_) => None,
+        };
+        match (found, failure) {
+            (Some(client), None) => {
+                let owner = match client.owner_user_id {
+                    Some(id) => user::get(conn, id)?,
+                    None => None,
+                };
+                Ok(Ok((client, owner)))
+            }
+            (found, failure) => {
+                let failure = failure.unwrap_or(Failure::UnknownClient);
+                let actor: String = client_id.chars().take(MAX_AUDITED_ID).collect();
+                audit_event::record(
+                    conn,
+                    &NewAuditEvent {
+                        actor_user_id: None,
+                        actor: &actor,
+                        action: "client_auth_failed",
+                        target_type: "client",
+                        target_id: found.map(|c| c.id),
+                        detail: failure.detail(),
+                        ip: ip.as_deref(),
+                        created_at: now,
+                    },
+                )?;
+                Ok(Err(()))
+            }
+        }
+    })
+    .await;
+    match outcome {
+        Ok(Ok((client, owner))) => {
+            limits.client.record_success(&pair_key);
+            Ok(AuthenticatedClient {
+                client,
+                owner,
+                method: credentials.method,
+            })
+        }
+        Ok(Err(())) => {
+            limits.client.record_failure(&pair_key, now);
+            limits.client_address.record_failure(&address_key, now);
+            Err(OAuthError::InvalidClient)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::STANDARD;
+
+    fn basic(raw: &str) -> String {
+        format!("Basic {}", STANDARD.encode(raw))
+    }
+
+    fn is_invalid_request(result: Result<(String, String), OAuthError>) -> bool {
+        matches!(result, Err(OAuthError::InvalidRequest(_)))
+    }
+
+    #[test]
+    fn basic_credentials_split_at_the_first_colon_and_are_form_decoded() {
+        let (id, secret) =
+            parse_basic(basic("my%3Aclient:s%25e+c%2Bret:x%20y").as_bytes()).unwrap();
+        assert_eq!(id, "my:client");
+        assert_eq!(secret, "s%e c+ret:x y");
+    }
+
+    #[test]
+    fn the_basic_scheme_is_case_insensitive_and_padding_is_optional() {
+        let header = basic("id:secret").replace("Basic", "bAsIc");
+        assert_eq!(
+            parse_basic(header.as_bytes()).unwrap(),
+            ("id".into(), "secret".into())
+        );
+        let unpadded = format!(
+            "Basic {}",
+            STANDARD.encode("id:secre").trim_end_matches('=')
+        );
+        assert_eq!(parse_basic(unpadded.as_bytes()).unwrap().1, "secre");
+    }
+
+    #[test]
+    fn an_empty_secret_is_a_wrong_secret_not_a_malformed_header() {
+        assert_eq!(
+            parse_basic(basic("id:").as_bytes()).unwrap(),
+            ("id".into(), String::new())
+        );
+    }
+
+    #[test]
+    fn malformed_basic_headers_are_invalid_requests() {
+        assert!(is_invalid_request(parse_basic(b"Basic !!!notbase64")));
+        assert!(is_invalid_request(parse_basic(
+            basic("no-colon").as_bytes()
+        )));
+        assert!(is_invalid_request(parse_basic(basic(":secret").as_bytes())));
+        assert!(is_invalid_request(parse_basic(
+            basic("id:bad%zz").as_bytes()
+        )));
+        assert!(is_invalid_request(parse_basic(
+            basic("id:cut%4").as_bytes()
+        )));
+        assert!(is_invalid_request(parse_basic(basic("id:%ff").as_bytes())));
+        assert!(is_invalid_request(parse_basic(b"Basic")));
+    }
+
+    #[test]
+    fn another_scheme_is_a_failed_client_authentication() {
+        assert!(matches!(
+            parse_basic(b"Bearer abc"),
+            Err(OAuthError::InvalidClient)
+        ));
+    }
+}

@@ -1,0 +1,172 @@
+//! The grants of RFC 6749 that Tessera issues tokens for, and what they share: the scope
+//! rule, the access token and the refresh token.
+
+pub mod client_credentials;
+pub mod password;
+pub mod refresh_token;
+
+use crate::config::Settings;
+use crate::db::DbConn;
+use crate::db::models::client::Client;
+use crate::db::models::refresh_token::{self as refresh_model, NewRefreshToken};
+use crate::db::models::user::User;
+use crate::domain::secret::{REFRESH_TOKEN_PREFIX, random_hex};
+use crate::domain::{PlainSecret, Scope, UserKind};
+use crate::oauth::error::OAuthError;
+use crate::oauth::jwt::{self, AccessClaims};
+use crate::oauth::params::Params;
+use crate::state::AppState;
+use chrono::{NaiveDateTime, TimeDelta};
+
+/// What a grant hands back to the client.
+pub struct Issued {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub refresh_token: Option<PlainSecret>,
+    pub scope: Scope,
+}
+
+/// The scope rule: without `scope`, a token gets every scope the application may have;
+/// with it, every requested token must be one of the application's, or the request is
+/// `invalid_scope` (RFC 6749 §3.3). An application with no scopes can only get tokens
+/// without scope.
+pub fn requested_scope(params: &Params, allowed: &Scope) -> Result<Scope, OAuthError> {
+    match params.get("scope") {
+        None => Ok(allowed.clone()),
+        Some(raw) => {
+            let requested = Scope::parse(raw)
+                .map_err(|_| OAuthError::InvalidScope("The scope is malformed."))?;
+            if requested.is_subset_of(allowed) {
+                Ok(requested)
+            } else {
+                Err(OAuthError::InvalidScope(
+                    "The scope exceeds what the application may have.",
+                ))
+            }
+        }
+    }
+}
+
+/// The kind of user an application serves: customers for a frontend application,
+/// back-office users otherwise.
+pub fn user_kind_for(client: &Client) -> UserKind {
+    if client.frontend {
+        UserKind::Customer
+    } else {
+        UserKind::Backoffice
+    }
+}
+
+/// Signs an access token for `client` acting as `user`.
+pub fn access_token(
+    state: &AppState,
+    client: &Client,
+    sub: String,
+    user: &User,
+    scope: &Scope,
+    now: NaiveDateTime,
+) -> Result<(String, i64), OAuthError> {
+    let keys = state
+        .keys
+        .as_ref()
+        .map_err(|why| OAuthError::KeysUnavailable(why.clone()))?;
+    let lifetime = client
+        .access_token_ttl
+        .filter(|ttl| *ttl > 0)
+        .map_or(state.settings.access_token_ttl.num_seconds(), i64::from);
+    let iat = now.and_utc().timestamp();
+    let claims = AccessClaims {
+        iss: state.settings.issuer.clone(),
+        sub,
+        aud: state.settings.issuer.clone(),
+        client_id: client.client_id.clone(),
+        iat,
+        nbf: iat,
+        exp: iat + lifetime,
+        jti: random_hex(16),
+        scope: scope.to_string(),
+        tessera_user: user.id.to_string(),
+        tessera_kind: user.kind().as_str().to_owned(),
+    };
+    Ok((jwt::sign(keys.signer(), &claims)?, lifetime))
+}
+
+/// The family a refresh token belongs to: a new one at sign-in, the same one at rotation,
+/// so the family's absolute expiry never moves (ASVS 10.4.8).
+pub struct Family {
+    pub id: String,
+    pub expires_at: NaiveDateTime,
+}
+
+impl Family {
+    pub fn start(settings: &Settings, now: NaiveDateTime) -> Self {
+        Self {
+            id: random_hex(16),
+            expires_at: now + settings.refresh_token_absolute_ttl,
+        }
+    }
+}
+
+/// Stores a new refresh token of `family` and returns its value, the only time it exists
+/// in plain.
+pub fn store_refresh_token(
+    conn: &mut DbConn,
+    lifetime: TimeDelta,
+    family: &Family,
+    client: &Client,
+    user: &User,
+    scope: &Scope,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<PlainSecret> {
+    let secret = PlainSecret::generate(REFRESH_TOKEN_PREFIX);
+    refresh_model::create(
+        conn,
+        &NewRefreshToken {
+            token_hash: secret.hash().as_str(),
+            family_id: &family.id,
+            client_id: client.id,
+            user_id: Some(user.id),
+            scope: &scope.to_string(),
+            issued_at: now,
+            expires_at: (now + lifetime).min(family.expires_at),
+            family_expires_at: family.expires_at,
+        },
+    )?;
+    Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope(raw: &str) -> Scope {
+        Scope::parse(raw).unwrap()
+    }
+
+    #[test]
+    fn without_a_scope_parameter_the_application_scopes_are_granted() {
+        let params = Params::from_form(b"grant_type=client_credentials").unwrap();
+        let granted = requested_scope(&params, &scope("read write")).unwrap();
+        assert_eq!(granted.to_string(), "read write");
+    }
+
+    #[test]
+    fn a_narrower_scope_is_granted_as_asked_and_a_wider_one_refused() {
+        let narrow = Params::from_form(b"scope=write").unwrap();
+        assert_eq!(
+            requested_scope(&narrow, &scope("read write"))
+                .unwrap()
+                .to_string(),
+            "write"
+        );
+        let wide = Params::from_form(b"scope=write+admin").unwrap();
+        assert!(matches!(
+            requested_scope(&wide, &scope("read write")),
+            Err(OAuthError::InvalidScope(_))
+        ));
+        assert!(matches!(
+            requested_scope(&narrow, &Scope::default()),
+            Err(OAuthError::InvalidScope(_))
+        ));
+    }
+}

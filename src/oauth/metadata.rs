@@ -1,0 +1,63 @@
+//! Discovery: the RFC 8414 metadata document and the JWK Set its `jwks_uri` points to.
+
+use crate::db::models::client;
+use crate::domain::{GrantType, Scope};
+use crate::oauth::error::OAuthError;
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+use std::collections::BTreeSet;
+
+/// Clients authenticate to every endpoint the same two ways (RFC 6749 §2.3.1).
+const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
+
+/// Public keys change only at a restart, and verifiers refetch on an unknown `kid`.
+const JWKS_MAX_AGE: &str = "public, max-age=300";
+
+/// GET /.well-known/oauth-authorization-server. `issuer` is the configured issuer exactly
+/// (§3.3), and every grant is listed explicitly rather than left to defaults (§2).
+pub async fn document(state: web::Data<AppState>) -> Result<HttpResponse, OAuthError> {
+    let issuer = &state.settings.issuer;
+    let scopes: BTreeSet<String> = crate::db::run(&state.pool, |conn| {
+        client::list_all(conn).map_err(OAuthError::from)
+    })
+    .await?
+    .iter()
+    .flat_map(|c| {
+        Scope::from_stored(&c.scopes)
+            .iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    })
+    .collect();
+    let grants: Vec<&str> = GrantType::ALL
+        .iter()
+        .filter(|g| **g != GrantType::RefreshToken || state.settings.refresh_tokens)
+        .map(|g| g.as_str())
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "issuer": issuer,
+        "token_endpoint": format!("{issuer}/oauth2-token"),
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "revocation_endpoint": format!("{issuer}/oauth2-revoke"),
+        "introspection_endpoint": format!("{issuer}/oauth2-introspect"),
+        "grant_types_supported": grants,
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
+        "scopes_supported": scopes,
+    })))
+}
+
+/// GET /.well-known/jwks.json: every key's public half, current and previous.
+pub async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, OAuthError> {
+    let keys = state
+        .keys
+        .as_ref()
+        .map_err(|why| OAuthError::KeysUnavailable(why.clone()))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, JWKS_MAX_AGE))
+        .json(keys.jwks()))
+}

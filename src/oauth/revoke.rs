@@ -1,0 +1,65 @@
+//! POST /oauth2-revoke (RFC 7009). The answer is 200 whether or not the token existed
+//! (§2.2), and a token of another application is left alone with the same 200, so the
+//! endpoint never tells a caller whether someone else's token is valid.
+//!
+//! A refresh token takes its whole family with it; an access token's `jti` goes on the
+//! deny-list until the token would have expired.
+
+use crate::db::models::refresh_token as refresh_model;
+use crate::db::models::revoked_access_token::{self, NewRevokedAccessToken};
+use crate::domain::PlainSecret;
+use crate::domain::secret::REFRESH_TOKEN_PREFIX;
+use crate::oauth::client_auth;
+use crate::oauth::error::{OAuthError, no_store};
+use crate::oauth::jwt;
+use crate::oauth::params::Params;
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::DateTime;
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn handle(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, OAuthError> {
+    let params = Params::read(&req, payload).await?;
+    let auth = client_auth::authenticate(&state, &req, &params).await?;
+    let token = params
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is required."))?;
+    let now = state.now();
+    let client = auth.client;
+    if token.starts_with(REFRESH_TOKEN_PREFIX) {
+        let hash = PlainSecret::presented(token).hash().into_string();
+        crate::db::run(&state.pool, move |conn| {
+            if let Some(found) = refresh_model::find_by_hash(conn, &hash)?
+                && found.client_id == client.id
+            {
+                refresh_model::revoke_family(conn, &found.family_id, now)?;
+            }
+            Ok::<_, OAuthError>(())
+        })
+        .await?;
+    } else if let Ok(keys) = &state.keys
+        && let Ok(claims) = jwt::verify(keys, token, &state.settings.issuer, now)
+        && claims.client_id == client.client_id
+    {
+        let expires_at = DateTime::from_timestamp(claims.exp, 0)
+            .map(|t| t.naive_utc())
+            .ok_or(OAuthError::InvalidToken("The token is malformed."))?;
+        crate::db::run(&state.pool, move |conn| {
+            revoked_access_token::delete_expired(conn, now)?;
+            revoked_access_token::revoke(
+                conn,
+                &NewRevokedAccessToken {
+                    jti: &claims.jti,
+                    expires_at,
+                },
+            )?;
+            Ok::<_, OAuthError>(())
+        })
+        .await?;
+    }
+    Ok(no_store(&mut HttpResponse::Ok()).finish())
+}

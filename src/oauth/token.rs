@@ -1,0 +1,100 @@
+//! POST /oauth2-token (RFC 6749 §3.2): parse, authenticate the client, check the grant is
+//! the client's to use, dispatch, answer.
+
+use crate::db::models::client::{self, Client};
+use crate::domain::GrantType;
+use crate::oauth::client_auth;
+use crate::oauth::error::{OAuthError, no_store};
+use crate::oauth::grants::{self, Issued};
+use crate::oauth::params::Params;
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::TimeDelta;
+use serde::Serialize;
+
+/// RFC 6749 §5.1.
+#[derive(Serialize)]
+struct TokenResponse<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+    expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    scope: &'a str,
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn handle(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, OAuthError> {
+    let params = Params::read(&req, payload).await?;
+    let grant_type = params
+        .get("grant_type")
+        .ok_or_else(|| OAuthError::invalid_request("grant_type is required."))?;
+    if let Err(why) = &state.keys {
+        return Err(OAuthError::KeysUnavailable(why.clone()));
+    }
+    let auth = client_auth::authenticate(&state, &req, &params).await?;
+    let grant = GrantType::parse(grant_type)
+        .filter(|g| *g != GrantType::RefreshToken || state.settings.refresh_tokens)
+        .ok_or(OAuthError::UnsupportedGrantType)?;
+    if !may_use(&auth.client, grant) {
+        return Err(OAuthError::UnauthorizedClient(
+            "The application may not use this grant type.",
+        ));
+    }
+    let issued = match grant {
+        GrantType::ClientCredentials => grants::client_credentials::issue(&state, &auth, &params)?,
+        GrantType::Password => grants::password::issue(&state, &req, &auth, &params).await?,
+        GrantType::RefreshToken => grants::refresh_token::issue(&state, &auth, &params).await?,
+    };
+    touch_last_used(&state, &auth.client).await?;
+    Ok(respond(&issued))
+}
+
+/// Refresh tokens come with the password grant: an application that may sign users in may
+/// keep them signed in.
+fn may_use(client: &Client, grant: GrantType) -> bool {
+    let grants = client.grants();
+    match grant {
+        GrantType::RefreshToken => grants.contains(GrantType::Password),
+        other => grants.contains(other),
+    }
+}
+
+/// Last Used At has a one-minute resolution; the row the client was loaded with already
+/// says whether a write is due, so most requests write nothing.
+async fn touch_last_used(state: &AppState, client: &Client) -> Result<(), OAuthError> {
+    let now = state.now();
+    if client
+        .last_used_at
+        .is_some_and(|last| now - last < TimeDelta::minutes(1))
+    {
+        return Ok(());
+    }
+    let id = client.id;
+    crate::db::run(&state.pool, move |conn| {
+        client::touch_last_used(conn, id, now).map_err(OAuthError::from)
+    })
+    .await?;
+    Ok(())
+}
+
+fn respond(issued: &Issued) -> HttpResponse {
+    let scope = issued.scope.to_string();
+    no_store(&mut HttpResponse::Ok()).json(TokenResponse {
+        access_token: &issued.access_token,
+        token_type: "Bearer",
+        expires_in: issued.expires_in,
+        refresh_token: issued.refresh_token.as_ref().map(|t| t.expose()),
+        scope: &scope,
+    })
+}
+
+/// Any method but POST (RFC 6749 §3.2).
+pub async fn method_not_allowed() -> Result<HttpResponse, OAuthError> {
+    Err(OAuthError::MethodNotAllowed)
+}
