@@ -244,6 +244,10 @@ pub fn update(
         )?;
         let updated = client::get(conn, id)?.ok_or(ClientError::NotFound)?;
         record(conn, &updated, ClientEvent::Updated, actor, now)?;
+        if updated.owner_user_id != existing.owner_user_id {
+            // To its new owner the application has just been added to their account.
+            crate::mail::notices::client_event(conn, &updated, ClientEvent::Created, actor, now)?;
+        }
         Ok(updated)
     })
 }

@@ -340,6 +340,24 @@ both_backends! {
         assert!(refused.text().await.unwrap().contains("Enter an application name."));
     }
 
+    async fn handing_an_application_to_a_new_owner_tells_the_new_owner(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let csrf = app.signed_in_admin().await;
+        let (row, _) = create_application(&app, "Handover").await;
+        let heir = app.create_user("heir", "heir's long password", "backoffice", false);
+        let response = app.post_form(
+            &format!("/admin/oauth-applications/{}/edit", row.id),
+            &[("csrf_token", &csrf), ("name", "Handover"), ("active", "on"), ("grants", "client_credentials"),
+              ("owner_user_id", &heir.id.to_string())],
+        ).await;
+        assert_eq!(response.status(), 303);
+        let mails = tessera::db::models::mail_outbox::list_recent(&mut app.conn(), None, 10).unwrap();
+        let to_heir: Vec<_> = mails.iter().filter(|m| m.recipient == "heir@example.com").collect();
+        assert_eq!(to_heir.len(), 1);
+        assert_eq!(to_heir[0].subject, "OAuth application added to your account");
+        assert!(to_heir[0].body_text.contains(&row.client_id));
+    }
+
     async fn deactivating_asks_first_then_cuts_off_the_application_and_activate_restores_it(backend: Backend) {
         let app = spawn_app(backend).await;
         let csrf = app.signed_in_admin().await;
