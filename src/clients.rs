@@ -10,7 +10,6 @@ use crate::db::models::{organization, user};
 use crate::domain::secret::{CLIENT_SECRET_PREFIX, random_hex};
 use crate::domain::{ClientName, GrantType, Grants, PlainSecret, UserKind};
 use chrono::NaiveDateTime;
-use diesel::Connection;
 
 /// Who made a change, for the audit log and the owner's notice.
 pub struct Actor<'a> {
@@ -164,7 +163,7 @@ pub fn register(
     actor: &Actor<'_>,
     now: NaiveDateTime,
 ) -> Result<(Client, PlainSecret), ClientError> {
-    let result = conn.transaction(|conn| {
+    let result = crate::db::transaction(conn, |conn| {
         if let Some(key) = creation_key
             && let Some(existing) = client::find_by_creation_key(conn, key)?
         {
@@ -224,7 +223,7 @@ pub fn update(
     actor: &Actor<'_>,
     now: NaiveDateTime,
 ) -> Result<Client, ClientError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let existing = client::get(conn, id)?.ok_or(ClientError::NotFound)?;
         let spec = ClientSpec {
             organization_id: existing.organization_id,
@@ -271,7 +270,7 @@ pub fn set_active(
     actor: &Actor<'_>,
     now: NaiveDateTime,
 ) -> Result<Client, ClientError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let existing = client::get(conn, id)?.ok_or(ClientError::NotFound)?;
         if existing.active == active {
             return Ok(existing);
@@ -299,7 +298,7 @@ pub fn delete(
     actor: &Actor<'_>,
     now: NaiveDateTime,
 ) -> Result<Client, ClientError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let existing = client::get(conn, id)?.ok_or(ClientError::NotFound)?;
         record(conn, &existing, ClientEvent::Deleted, actor, now)?;
         client::delete(conn, id)?;

@@ -9,7 +9,6 @@ use crate::db::models::user::{self, NewUser, User, UserChangeset};
 use crate::db::models::{admin_session, organization, refresh_token};
 use crate::domain::{Email, PersonName, UserKind, Username};
 use chrono::NaiveDateTime;
-use diesel::Connection;
 
 /// A new account, already parsed; the password is already hashed.
 pub struct NewAccount {
@@ -65,7 +64,7 @@ pub fn create(
     actor: &Actor<'_>,
     now: NaiveDateTime,
 ) -> Result<User, UserError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         if user::find_by_username(conn, account.username.as_str())?.is_some() {
             return Err(UserError::UsernameTaken);
         }
@@ -111,7 +110,7 @@ pub fn update(
     actor: &Actor<'_>,
     now: NaiveDateTime,
 ) -> Result<User, UserError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         user::get(conn, id)?.ok_or(UserError::NotFound)?;
         if let Some(org) = changes.organization_id
             && organization::get(conn, org)?.is_none()
@@ -149,7 +148,7 @@ pub fn set_enabled(
     if !enabled && actor.user_id == Some(id) {
         return Err(UserError::DisablingSelf);
     }
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let existing = user::get(conn, id)?.ok_or(UserError::NotFound)?;
         if existing.enabled == enabled {
             return Ok(existing);

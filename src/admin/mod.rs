@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod clients;
+pub mod confirm;
 mod dashboard;
 pub mod form;
 mod layout;
@@ -74,6 +75,15 @@ pub fn render(page: &impl Template) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok()
         .content_type(ContentType::html())
         .body(page.render()?))
+}
+
+pub fn set_cookie(
+    response: &mut HttpResponse,
+    cookie: &actix_web::cookie::Cookie<'_>,
+) -> Result<(), AppError> {
+    response
+        .add_cookie(cookie)
+        .map_err(|e| AppError::Internal(format!("cannot set a cookie: {e}")))
 }
 
 /// After a POST the browser is sent on with 303, so a reload never repeats the action.

@@ -1,9 +1,9 @@
 //! System > Notifications: the mail outbox, so an administrator can see what was sent, what
 //! waits and why, and send a failed notice again once the mail server is back.
 
-use crate::admin::auth::{SignedIn, client_ip, flash};
+use crate::admin::auth::{SignedIn, client_ip, flash_and_redirect};
 use crate::admin::form::CsrfForm;
-use crate::admin::{Layout, render, see_other};
+use crate::admin::{Layout, render};
 use crate::db::models::audit_event::{self, NewAuditEvent};
 use crate::db::models::mail_outbox::{self, MailStatus, OutboxMail};
 use crate::error::AppError;
@@ -154,6 +154,5 @@ pub async fn retry(
     } else {
         "This notification cannot be retried: it was sent, or is being sent right now."
     };
-    flash(&state, session.session_id, message.to_owned()).await?;
-    Ok(see_other(PAGE_URL))
+    flash_and_redirect(&state, &session, message.to_owned(), PAGE_URL).await
 }

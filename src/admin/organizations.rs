@@ -1,8 +1,8 @@
 //! System > User Management > Organizations: list, create, rename.
 
-use crate::admin::auth::{SignedIn, flash};
+use crate::admin::auth::{SignedIn, flash_and_redirect};
 use crate::admin::form::FieldErrors;
-use crate::admin::{Layout, render, see_other};
+use crate::admin::{Layout, render};
 use crate::db::models::organization::{self, Organization};
 use crate::db::schema::{clients, users};
 use crate::domain::OrganizationName;
@@ -125,13 +125,13 @@ pub async fn create(
         organization::create(conn, name.as_str(), now).map_err(AppError::from)
     })
     .await?;
-    flash(
+    flash_and_redirect(
         &state,
-        session.session_id,
+        &session,
         format!("Created {}.", created.name),
+        "/admin/organizations",
     )
-    .await?;
-    Ok(see_other("/admin/organizations"))
+    .await
 }
 
 async fn load(state: &AppState, id: i64) -> Result<Organization, AppError> {
@@ -189,11 +189,11 @@ pub async fn rename(
         organization::rename(conn, id, name.as_str()).map_err(AppError::from)
     })
     .await?;
-    flash(
+    flash_and_redirect(
         &state,
-        session.session_id,
+        &session,
         "Organization renamed.".to_owned(),
+        "/admin/organizations",
     )
-    .await?;
-    Ok(see_other("/admin/organizations"))
+    .await
 }

@@ -157,6 +157,40 @@ where
     .unwrap_or_else(|_| Err(E::from(DbFailure::Cancelled)))
 }
 
+/// Runs `work` in a transaction. On SQLite the outermost one starts with `BEGIN IMMEDIATE`:
+/// a deferred transaction that reads and then writes fails at once with "database is
+/// locked" when another connection wrote in between (WAL snapshots cannot be upgraded, and
+/// the busy timeout does not apply), whereas an immediate one waits its turn. Nested calls
+/// become savepoints, as with diesel's own `transaction`.
+pub fn transaction<T, E, F>(conn: &mut DbConn, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConn::Sqlite(sqlite) = conn else {
+        return conn.transaction(work);
+    };
+    let depth = AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth();
+    if !matches!(depth, Ok(None)) {
+        return conn.transaction(work);
+    }
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    match work(conn) {
+        Ok(value) => match <DbConn as TransactionManager<DbConn>>::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = <DbConn as TransactionManager<DbConn>>::rollback_transaction(conn);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            <DbConn as TransactionManager<DbConn>>::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
 /// Case-insensitive matching that both backends understand.
 pub mod functions {
     diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);

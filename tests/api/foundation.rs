@@ -107,3 +107,43 @@ async fn a_database_that_goes_away_makes_readyz_fail_and_pages_show_a_generic_50
         "the cause stays in the log"
     );
 }
+
+/// A transaction that reads and then writes while another connection writes: on SQLite a
+/// deferred transaction would fail with "database is locked"; ours waits its turn.
+#[tokio::test]
+async fn a_read_then_write_transaction_survives_a_concurrent_writer_on_sqlite() {
+    use diesel::prelude::*;
+    use std::sync::mpsc;
+    use tessera::db::models::organization;
+    let app = spawn_app(Backend::Sqlite).await;
+    let (pool_a, pool_b) = (app.state.pool.clone(), app.state.pool.clone());
+    let (read_done, wait_for_read) = mpsc::channel();
+    let first = std::thread::spawn(move || {
+        let mut conn = pool_a.get().unwrap();
+        tessera::db::transaction(&mut conn, |conn| {
+            organization::list(conn)?;
+            read_done.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            organization::create(conn, "From the transaction", app_now())
+        })
+    });
+    wait_for_read.recv().unwrap();
+    let second = std::thread::spawn(move || {
+        let mut conn = pool_b.get().unwrap();
+        organization::create(&mut conn, "Meanwhile", app_now())
+    });
+    assert!(first.join().unwrap().is_ok(), "the transaction committed");
+    assert!(
+        second.join().unwrap().is_ok(),
+        "the other writer waited, then wrote"
+    );
+    let names: Vec<String> = tessera::db::schema::organizations::table
+        .select(tessera::db::schema::organizations::name)
+        .load(&mut *app.conn())
+        .unwrap();
+    assert_eq!(names.len(), 3);
+}
+
+fn app_now() -> chrono::NaiveDateTime {
+    tessera::clock::Clock::now(&tessera::clock::SystemClock)
+}

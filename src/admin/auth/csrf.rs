@@ -6,9 +6,9 @@
 
 use crate::domain::secret::{constant_time_eq, random_hex};
 use crate::error::AppError;
-use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
 
 const FORM_COOKIE: &str = "tessera_form";
 
@@ -45,7 +45,7 @@ fn issuer_origin(issuer: &str) -> &str {
 }
 
 /// The anonymous form token: the existing cookie's, or a new one with the cookie to set.
-pub fn anonymous_token(req: &HttpRequest, secure: bool) -> (String, Option<Cookie<'static>>) {
+fn anonymous_token(req: &HttpRequest, secure: bool) -> (String, Option<Cookie<'static>>) {
     if let Some(cookie) = req.cookie(FORM_COOKIE)
         && cookie.value().len() == 64
     {
@@ -59,6 +59,20 @@ pub fn anonymous_token(req: &HttpRequest, secure: bool) -> (String, Option<Cooki
         .same_site(SameSite::Strict)
         .finish();
     (token, Some(cookie))
+}
+
+/// Renders a page with an anonymous form, setting the form cookie when the browser has none.
+pub fn anonymous_page(
+    req: &HttpRequest,
+    secure: bool,
+    page: impl FnOnce(String) -> Result<HttpResponse, AppError>,
+) -> Result<HttpResponse, AppError> {
+    let (token, cookie) = anonymous_token(req, secure);
+    let mut response = page(token)?;
+    if let Some(cookie) = cookie {
+        crate::admin::set_cookie(&mut response, &cookie)?;
+    }
+    Ok(response)
 }
 
 pub fn verify_anonymous(req: &HttpRequest, provided: &str) -> Result<(), AppError> {

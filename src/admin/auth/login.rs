@@ -1,5 +1,5 @@
 use crate::admin::auth::{client_ip, csrf, session};
-use crate::admin::{Layout, render, see_other};
+use crate::admin::{Layout, render, see_other, set_cookie};
 use crate::db::models::audit_event::{self, NewAuditEvent};
 use crate::db::models::{admin_session, user};
 use crate::domain::PlainSecret;
@@ -41,19 +41,15 @@ fn page(
     error: Option<String>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let (token, cookie) = csrf::anonymous_token(req, state.settings.secure_cookies());
-    let mut response = render(&LoginPage {
-        layout: Layout::anonymous("Sign in", token),
-        username,
-        error,
-    })?;
-    *response.status_mut() = status;
-    if let Some(cookie) = cookie {
-        response
-            .add_cookie(&cookie)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-    }
-    Ok(response)
+    csrf::anonymous_page(req, state.settings.secure_cookies(), |token| {
+        let mut response = render(&LoginPage {
+            layout: Layout::anonymous("Sign in", token),
+            username,
+            error,
+        })?;
+        *response.status_mut() = status;
+        Ok(response)
+    })
 }
 
 #[tracing::instrument(skip_all)]
@@ -155,8 +151,6 @@ pub async fn submit(
     }
     let cookie = session::start_session(&state, user.id).await?;
     let mut response = see_other("/admin");
-    response
-        .add_cookie(&cookie)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    set_cookie(&mut response, &cookie)?;
     Ok(response)
 }

@@ -1,7 +1,7 @@
 use crate::admin::auth::SignedIn;
 use crate::admin::auth::session::session_cookie;
 use crate::admin::form::CsrfForm;
-use crate::admin::see_other;
+use crate::admin::{see_other, set_cookie};
 use crate::db::models::admin_session;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -22,8 +22,6 @@ pub async fn submit(
     let mut response = see_other("/admin/login");
     let mut gone = session_cookie(String::new(), state.settings.secure_cookies());
     gone.make_removal();
-    response
-        .add_cookie(&gone)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    set_cookie(&mut response, &gone)?;
     Ok(response)
 }

@@ -6,7 +6,7 @@ mod logout;
 mod session;
 mod setup;
 
-pub use session::{SignedIn, flash, start_session};
+pub use session::{ActorInfo, SignedIn, flash_and_redirect, start_session};
 
 use actix_web::web;
 

@@ -118,11 +118,43 @@ pub fn session_cookie(value: String, secure: bool) -> Cookie<'static> {
         .finish()
 }
 
-/// Sets a one-time message shown on the next page.
-pub async fn flash(state: &AppState, session_id: i64, message: String) -> Result<(), AppError> {
+/// Sets a one-time message and sends the browser on with 303.
+pub async fn flash_and_redirect(
+    state: &AppState,
+    session: &SignedIn,
+    message: String,
+    location: &str,
+) -> Result<actix_web::HttpResponse, AppError> {
+    let session_id = session.session_id;
     crate::db::run(&state.pool, move |conn| {
         admin_session::set_flash(conn, session_id, &message).map_err(AppError::from)
     })
-    .await
-    .map(drop)
+    .await?;
+    Ok(crate::admin::see_other(location))
+}
+
+/// The signed-in administrator as the author of a change, owned so it can move into a
+/// database task.
+pub struct ActorInfo {
+    user_id: i64,
+    name: String,
+    ip: Option<String>,
+}
+
+impl ActorInfo {
+    pub fn of(session: &SignedIn, req: &HttpRequest) -> Self {
+        Self {
+            user_id: session.user.id,
+            name: session.user.username.clone(),
+            ip: crate::admin::auth::client_ip(req),
+        }
+    }
+
+    pub fn actor(&self) -> crate::clients::Actor<'_> {
+        crate::clients::Actor {
+            user_id: Some(self.user_id),
+            name: &self.name,
+            ip: self.ip.as_deref(),
+        }
+    }
 }

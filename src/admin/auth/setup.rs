@@ -3,7 +3,7 @@
 
 use crate::admin::auth::{client_ip, csrf, session};
 use crate::admin::form::FieldErrors;
-use crate::admin::{Layout, render, see_other};
+use crate::admin::{Layout, render, see_other, set_cookie};
 use crate::db::models::audit_event::{self, NewAuditEvent};
 use crate::db::models::organization;
 use crate::db::models::user::{self, NewUser};
@@ -12,7 +12,6 @@ use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use diesel::Connection;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -93,15 +92,10 @@ fn respond(
     state: &AppState,
     mut page: SetupPage,
 ) -> Result<HttpResponse, AppError> {
-    let (token, cookie) = csrf::anonymous_token(req, state.settings.secure_cookies());
-    page.layout.csrf_token = token;
-    let mut response = render(&page)?;
-    if let Some(cookie) = cookie {
-        response
-            .add_cookie(&cookie)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-    }
-    Ok(response)
+    csrf::anonymous_page(req, state.settings.secure_cookies(), |token| {
+        page.layout.csrf_token = token;
+        render(&page)
+    })
 }
 
 #[tracing::instrument(skip_all)]
@@ -144,7 +138,7 @@ pub async fn submit(
     let now = state.now();
     let ip = client_ip(&req);
     let created = crate::db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
+        crate::db::transaction(conn, |conn| {
             if user::count_admins(conn)? > 0 {
                 return Ok(None);
             }
@@ -188,8 +182,6 @@ pub async fn submit(
     tracing::info!(username = %admin.username, "first administrator created");
     let cookie = session::start_session(&state, admin.id).await?;
     let mut response = see_other("/admin");
-    response
-        .add_cookie(&cookie)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    set_cookie(&mut response, &cookie)?;
     Ok(response)
 }

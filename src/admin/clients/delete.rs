@@ -1,11 +1,10 @@
 //! Delete an application and everything issued to it, after a confirmation page.
 
-use super::status::ConfirmPage;
-use super::{ActorInfo, load, view_url};
-use crate::admin::auth::{SignedIn, flash};
+use super::{load, view_url};
+use crate::admin::auth::{ActorInfo, SignedIn, flash_and_redirect};
+use crate::admin::confirm::{Question, ask};
 use crate::admin::form::CsrfForm;
 use crate::admin::outcome;
-use crate::admin::{Layout, render, see_other};
 use crate::clients::{self, ClientError};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -17,14 +16,19 @@ pub async fn confirm(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let client = load(&state, path.into_inner()).await?;
-    render(&ConfirmPage {
-        layout: Layout::signed_in(&session, &state, format!("Delete {}", client.name), "applications"),
-        heading: format!("Delete {}?", client.name),
-        message: "The application, its secrets and every token issued to it are removed for good. This cannot be undone.".to_owned(),
-        action: format!("{}/delete", view_url(client.id)),
-        button: "Delete",
-        cancel_url: view_url(client.id),
-    })
+    ask(
+        &session,
+        &state,
+        Question {
+            section: "applications",
+            verb: "Delete",
+            subject: &client.name,
+            message: "The application, its secrets and every token issued to it are removed \
+                      for good. This cannot be undone.",
+            action: format!("{}/delete", view_url(client.id)),
+            cancel_url: view_url(client.id),
+        },
+    )
 }
 
 #[tracing::instrument(skip_all, fields(admin = %session.user.username))]
@@ -46,13 +50,8 @@ pub async fn submit(
     state.mail_queued();
     match result {
         Ok(client) => {
-            flash(
-                &state,
-                session.session_id,
-                format!("Deleted {}.", client.name),
-            )
-            .await?;
-            Ok(see_other("/admin/oauth-applications"))
+            let message = format!("Deleted {}.", client.name);
+            flash_and_redirect(&state, &session, message, "/admin/oauth-applications").await
         }
         Err(ClientError::NotFound) => Err(AppError::NotFound),
         Err(e) => Err(AppError::Internal(e.to_string())),

@@ -1,31 +1,15 @@
 //! Edit an application. The client id is shown read-only; the secret is not here at all.
 
-use super::form::{Options, Values};
-use super::{ActorInfo, load, view_url};
-use crate::admin::auth::{SignedIn, flash};
+use super::form::{FormContent, Options, Values};
+use super::{load, view_url};
+use crate::admin::auth::{ActorInfo, SignedIn, flash_and_redirect};
 use crate::admin::form::{FieldErrors, FormData};
 use crate::admin::outcome;
-use crate::admin::{Layout, render, see_other};
-use crate::clients;
+use crate::clients::{self, ClientError};
 use crate::db::models::client::Client;
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
-use askama::Template;
-
-#[derive(Template)]
-#[template(path = "admin/oauth_applications/form.html")]
-struct FormPage {
-    layout: Layout,
-    heading: &'static str,
-    action: String,
-    cancel_url: String,
-    values: Values,
-    errors: FieldErrors,
-    options: Options,
-    creation_key: String,
-    client_id: Option<String>,
-}
 
 fn page(
     session: &SignedIn,
@@ -35,13 +19,7 @@ fn page(
     errors: FieldErrors,
     options: Options,
 ) -> Result<HttpResponse, AppError> {
-    render(&FormPage {
-        layout: Layout::signed_in(
-            session,
-            state,
-            format!("Edit {}", client.name),
-            "applications",
-        ),
+    FormContent {
         heading: "Edit OAuth application",
         action: format!("{}/edit", view_url(client.id)),
         cancel_url: view_url(client.id),
@@ -50,7 +28,8 @@ fn page(
         options,
         creation_key: String::new(),
         client_id: Some(client.client_id.clone()),
-    })
+    }
+    .render(session, state, format!("Edit {}", client.name))
 }
 
 pub async fn form(
@@ -117,15 +96,10 @@ pub async fn submit(
     state.mail_queued();
     match result {
         Ok(updated) => {
-            flash(
-                &state,
-                session.session_id,
-                format!("Saved {}.", updated.name),
-            )
-            .await?;
-            Ok(see_other(&view_url(id)))
+            let message = format!("Saved {}.", updated.name);
+            flash_and_redirect(&state, &session, message, &view_url(id)).await
         }
-        Err(clients::ClientError::NotFound) => Err(AppError::NotFound),
+        Err(ClientError::NotFound) => Err(AppError::NotFound),
         Err(rule) => {
             errors.add(rule.field(), rule.to_string());
             page(&session, &state, &client, values, errors, options)

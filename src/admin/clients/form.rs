@@ -1,12 +1,16 @@
 //! The application form shared by "create" and "edit".
 
+use crate::admin::auth::SignedIn;
 use crate::admin::form::{FieldErrors, FormData};
+use crate::admin::{Layout, render};
 use crate::clients::ClientSpec;
 use crate::db::models::organization::{self, Organization};
 use crate::db::models::user::{self, User};
 use crate::domain::{ClientName, GrantType, Grants};
 use crate::error::AppError;
 use crate::state::AppState;
+use actix_web::HttpResponse;
+use askama::Template;
 
 /// What the person typed, kept as typed so a refused form comes back filled in.
 #[derive(Default)]
@@ -124,5 +128,40 @@ impl OwnerOption {
             id: user.id.to_string(),
             label: format!("{} ({})", user.username, user.kind().label()),
         }
+    }
+}
+
+/// What differs between the create and the edit page; they share one template.
+pub struct FormContent {
+    pub heading: &'static str,
+    pub action: String,
+    pub cancel_url: String,
+    pub values: Values,
+    pub errors: FieldErrors,
+    pub options: Options,
+    /// Only the create form has one: it makes a second submission find the first.
+    pub creation_key: String,
+    /// Only the edit form shows it, read-only.
+    pub client_id: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/oauth_applications/form.html")]
+struct FormPage {
+    layout: Layout,
+    form: FormContent,
+}
+
+impl FormContent {
+    pub fn render(
+        self,
+        session: &SignedIn,
+        state: &AppState,
+        title: String,
+    ) -> Result<HttpResponse, AppError> {
+        render(&FormPage {
+            layout: Layout::signed_in(session, state, title, "applications"),
+            form: self,
+        })
     }
 }

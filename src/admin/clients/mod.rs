@@ -6,14 +6,12 @@ mod form;
 mod grid;
 mod new;
 mod show;
-pub mod status;
+mod status;
 
-use crate::admin::auth::{SignedIn, client_ip};
-use crate::clients::Actor;
 use crate::db::models::client::{self, Client};
 use crate::error::AppError;
 use crate::state::AppState;
-use actix_web::{HttpRequest, web};
+use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -24,12 +22,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}", web::get().to(show::show))
             .route("/{id}/edit", web::get().to(edit::form))
             .route("/{id}/edit", web::post().to(edit::submit))
-            .route("/{id}/activate", web::post().to(status::activate))
             .route(
                 "/{id}/deactivate",
                 web::get().to(status::confirm_deactivate),
             )
-            .route("/{id}/deactivate", web::post().to(status::deactivate))
+            .route(
+                "/{id}/{action:(activate|deactivate)}",
+                web::post().to(status::change),
+            )
             .route("/{id}/delete", web::get().to(delete::confirm))
             .route("/{id}/delete", web::post().to(delete::submit)),
     );
@@ -37,31 +37,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 pub fn view_url(id: i64) -> String {
     format!("/admin/oauth-applications/{id}")
-}
-
-/// The signed-in administrator as the author of a change.
-pub struct ActorInfo {
-    user_id: i64,
-    name: String,
-    ip: Option<String>,
-}
-
-impl ActorInfo {
-    pub fn of(session: &SignedIn, req: &HttpRequest) -> Self {
-        Self {
-            user_id: session.user.id,
-            name: session.user.username.clone(),
-            ip: client_ip(req),
-        }
-    }
-
-    pub fn actor(&self) -> Actor<'_> {
-        Actor {
-            user_id: Some(self.user_id),
-            name: &self.name,
-            ip: self.ip.as_deref(),
-        }
-    }
 }
 
 pub async fn load(state: &AppState, id: i64) -> Result<Client, AppError> {

@@ -1,12 +1,11 @@
 //! Create an application. The success page is the only response that ever carries the
 //! client secret: it is rendered directly (no redirect) and marked no-store.
 
-use super::form::{Options, Values};
-use super::{ActorInfo, view_url};
-use crate::admin::auth::{SignedIn, flash};
+use super::form::{FormContent, Options, Values};
+use super::view_url;
+use crate::admin::auth::{ActorInfo, SignedIn, flash_and_redirect};
 use crate::admin::form::{FieldErrors, FormData};
-use crate::admin::outcome;
-use crate::admin::{Layout, render, see_other};
+use crate::admin::{Layout, outcome, render};
 use crate::clients::{self, ClientError};
 use crate::domain::PlainSecret;
 use crate::domain::secret::random_hex;
@@ -15,20 +14,6 @@ use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-
-#[derive(Template)]
-#[template(path = "admin/oauth_applications/form.html")]
-struct FormPage {
-    layout: Layout,
-    heading: &'static str,
-    action: String,
-    cancel_url: String,
-    values: Values,
-    errors: FieldErrors,
-    options: Options,
-    creation_key: String,
-    client_id: Option<String>,
-}
 
 #[derive(Template)]
 #[template(path = "admin/oauth_applications/secret.html")]
@@ -45,7 +30,25 @@ pub struct NewQuery {
     owner: Option<String>,
 }
 
-const ACTION: &str = "/admin/oauth-applications/new";
+const TITLE: &str = "Create OAuth application";
+
+fn page(
+    values: Values,
+    errors: FieldErrors,
+    options: Options,
+    creation_key: String,
+) -> FormContent {
+    FormContent {
+        heading: TITLE,
+        action: "/admin/oauth-applications/new".to_owned(),
+        cancel_url: "/admin/oauth-applications".to_owned(),
+        values,
+        errors,
+        options,
+        creation_key,
+        client_id: None,
+    }
+}
 
 pub async fn form(
     session: SignedIn,
@@ -58,35 +61,11 @@ pub async fn form(
         owner_user_id: query.owner.clone().unwrap_or_default(),
         ..Values::default()
     };
-    page(
+    page(values, FieldErrors::default(), options, random_hex(16)).render(
         &session,
         &state,
-        values,
-        FieldErrors::default(),
-        options,
-        random_hex(16),
+        TITLE.into(),
     )
-}
-
-fn page(
-    session: &SignedIn,
-    state: &AppState,
-    values: Values,
-    errors: FieldErrors,
-    options: Options,
-    creation_key: String,
-) -> Result<HttpResponse, AppError> {
-    render(&FormPage {
-        layout: Layout::signed_in(session, state, "Create OAuth application", "applications"),
-        heading: "Create OAuth application",
-        action: ACTION.to_owned(),
-        cancel_url: "/admin/oauth-applications".to_owned(),
-        values,
-        errors,
-        options,
-        creation_key,
-        client_id: None,
-    })
 }
 
 #[tracing::instrument(skip_all, fields(admin = %session.user.username))]
@@ -106,7 +85,7 @@ pub async fn submit(
     };
     let mut errors = FieldErrors::default();
     let Some(spec) = values.parse(&options, &mut errors) else {
-        return page(&session, &state, values, errors, options, creation_key);
+        return page(values, errors, options, creation_key).render(&session, &state, TITLE.into());
     };
 
     let actor = ActorInfo::of(&session, &req);
@@ -142,17 +121,13 @@ pub async fn submit(
             })
         }
         Err(ClientError::AlreadyCreated(existing)) => {
-            flash(
-                &state,
-                session.session_id,
-                "This form was already submitted: the application exists and its secret was shown once, when it was created.".to_owned(),
-            )
-            .await?;
-            Ok(see_other(&view_url(existing.id)))
+            let message = "This form was already submitted: the application exists and its \
+                           secret was shown once, when it was created.";
+            flash_and_redirect(&state, &session, message.to_owned(), &view_url(existing.id)).await
         }
         Err(rule) => {
             errors.add(rule.field(), rule.to_string());
-            page(&session, &state, values, errors, options, creation_key)
+            page(values, errors, options, creation_key).render(&session, &state, TITLE.into())
         }
     }
 }

@@ -2,10 +2,9 @@
 //! when given, replaces the old one.
 
 use super::{load, view_url};
-use crate::admin::auth::{SignedIn, flash};
-use crate::admin::clients::ActorInfo;
+use crate::admin::auth::{ActorInfo, SignedIn, flash_and_redirect};
 use crate::admin::form::{FieldErrors, FormData};
-use crate::admin::{Layout, outcome, render, see_other};
+use crate::admin::{Layout, outcome, render};
 use crate::db::models::organization::{self, Organization};
 use crate::db::models::user::User;
 use crate::domain::{Email, Password, PersonName, UserKind, Username};
@@ -124,21 +123,21 @@ async fn hash(password: Option<Password>) -> Result<Option<String>, AppError> {
     }
 }
 
-async fn organizations(state: &AppState) -> Result<Vec<Organization>, AppError> {
+async fn load_organizations(state: &AppState) -> Result<Vec<Organization>, AppError> {
     crate::db::run(&state.pool, |conn| {
         organization::list(conn).map_err(AppError::from)
     })
     .await
 }
 
-fn page(
+async fn page(
     session: &SignedIn,
     state: &AppState,
     editing: Option<&User>,
     values: Values,
     errors: FieldErrors,
-    organizations: Vec<Organization>,
 ) -> Result<HttpResponse, AppError> {
+    let organizations = load_organizations(state).await?;
     let (heading, action, cancel_url) = match editing {
         Some(user) => (
             format!("Edit {}", user.username),
@@ -167,13 +166,16 @@ pub async fn new_form(
     session: SignedIn,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let orgs = organizations(&state).await?;
     let values = Values {
         kind: UserKind::Backoffice.as_str().to_owned(),
-        organization_id: orgs.first().map(|o| o.id.to_string()).unwrap_or_default(),
+        organization_id: load_organizations(&state)
+            .await?
+            .first()
+            .map(|o| o.id.to_string())
+            .unwrap_or_default(),
         ..Values::default()
     };
-    page(&session, &state, None, values, FieldErrors::default(), orgs)
+    page(&session, &state, None, values, FieldErrors::default()).await
 }
 
 pub async fn create(
@@ -188,15 +190,7 @@ pub async fn create(
     let username = errors.check("username", Username::parse(form.get("username")));
     let common = parse_common(&form, true, &mut errors);
     let (Some(username), Some(common)) = (username, common) else {
-        let orgs = organizations(&state).await?;
-        return page(
-            &session,
-            &state,
-            None,
-            Values::from_form(&form),
-            errors,
-            orgs,
-        );
+        return page(&session, &state, None, Values::from_form(&form), errors).await;
     };
     let account = NewAccount {
         username,
@@ -215,13 +209,13 @@ pub async fn create(
     .await?;
     match result {
         Ok(user) => {
-            flash(
+            flash_and_redirect(
                 &state,
-                session.session_id,
+                &session,
                 format!("Created {}.", user.username),
+                &view_url(user.id),
             )
-            .await?;
-            Ok(see_other(&view_url(user.id)))
+            .await
         }
         Err(refused) => {
             let field = if matches!(refused, UserError::UsernameTaken) {
@@ -230,15 +224,7 @@ pub async fn create(
                 "organization"
             };
             errors.add(field, refused.to_string());
-            let orgs = organizations(&state).await?;
-            page(
-                &session,
-                &state,
-                None,
-                Values::from_form(&form),
-                errors,
-                orgs,
-            )
+            page(&session, &state, None, Values::from_form(&form), errors).await
         }
     }
 }
@@ -249,15 +235,14 @@ pub async fn edit_form(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let user = load(&state, path.into_inner()).await?;
-    let orgs = organizations(&state).await?;
     page(
         &session,
         &state,
         Some(&user),
         Values::of(&user),
         FieldErrors::default(),
-        orgs,
     )
+    .await
 }
 
 pub async fn update(
@@ -272,12 +257,11 @@ pub async fn update(
     let user = load(&state, path.into_inner()).await?;
     let mut errors = FieldErrors::default();
     let Some(common) = parse_common(&form, false, &mut errors) else {
-        let orgs = organizations(&state).await?;
         let values = Values {
             username: user.username.clone(),
             ..Values::from_form(&form)
         };
-        return page(&session, &state, Some(&user), values, errors, orgs);
+        return page(&session, &state, Some(&user), values, errors).await;
     };
     let changes = AccountChanges {
         email: common.email,
@@ -296,23 +280,22 @@ pub async fn update(
     .await?;
     match result {
         Ok(updated) => {
-            flash(
+            flash_and_redirect(
                 &state,
-                session.session_id,
+                &session,
                 format!("Saved {}.", updated.username),
+                &view_url(id),
             )
-            .await?;
-            Ok(see_other(&view_url(id)))
+            .await
         }
         Err(UserError::NotFound) => Err(AppError::NotFound),
         Err(refused) => {
             errors.add("organization", refused.to_string());
-            let orgs = organizations(&state).await?;
             let values = Values {
                 username: user.username.clone(),
                 ..Values::from_form(&form)
             };
-            page(&session, &state, Some(&user), values, errors, orgs)
+            page(&session, &state, Some(&user), values, errors).await
         }
     }
 }

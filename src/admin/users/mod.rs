@@ -20,9 +20,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}", web::get().to(show::show))
             .route("/{id}/edit", web::get().to(form::edit_form))
             .route("/{id}/edit", web::post().to(form::update))
-            .route("/{id}/enable", web::post().to(status::enable))
             .route("/{id}/disable", web::get().to(status::confirm_disable))
-            .route("/{id}/disable", web::post().to(status::disable)),
+            .route(
+                "/{id}/{action:(enable|disable)}",
+                web::post().to(status::change),
+            ),
     );
 }
 

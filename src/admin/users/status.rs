@@ -1,9 +1,10 @@
+//! Enable and disable users. Disabling asks first: it signs the user out everywhere.
+
 use super::{load, view_url};
-use crate::admin::auth::{SignedIn, flash};
-use crate::admin::clients::ActorInfo;
-use crate::admin::clients::status::ConfirmPage;
+use crate::admin::auth::{ActorInfo, SignedIn, flash_and_redirect};
+use crate::admin::confirm::{Question, ask};
 use crate::admin::form::CsrfForm;
-use crate::admin::{Layout, outcome, render, see_other};
+use crate::admin::outcome;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::users::{self, UserError};
@@ -15,62 +16,33 @@ pub async fn confirm_disable(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let user = load(&state, path.into_inner()).await?;
-    render(&ConfirmPage {
-        layout: Layout::signed_in(&session, &state, format!("Disable {}", user.username), "users"),
-        heading: format!("Disable {}?", user.username),
-        message: "The user is signed out everywhere, cannot sign in, and every token acting as this user stops working at once.".to_owned(),
-        action: format!("{}/disable", view_url(user.id)),
-        button: "Disable",
-        cancel_url: view_url(user.id),
-    })
+    ask(
+        &session,
+        &state,
+        Question {
+            section: "users",
+            verb: "Disable",
+            subject: &user.username,
+            message: "The user is signed out everywhere, cannot sign in, and every token acting \
+                      as this user stops working at once.",
+            action: format!("{}/disable", view_url(user.id)),
+            cancel_url: view_url(user.id),
+        },
+    )
 }
 
-pub async fn enable(
+/// `POST /{id}/enable` and `POST /{id}/disable`.
+#[tracing::instrument(skip_all, fields(admin = %session.user.username))]
+pub async fn change(
     req: HttpRequest,
     session: SignedIn,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<(i64, String)>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    change(
-        req,
-        session,
-        state,
-        path.into_inner(),
-        &form.csrf_token,
-        true,
-    )
-    .await
-}
-
-pub async fn disable(
-    req: HttpRequest,
-    session: SignedIn,
-    state: web::Data<AppState>,
-    path: web::Path<i64>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
-    change(
-        req,
-        session,
-        state,
-        path.into_inner(),
-        &form.csrf_token,
-        false,
-    )
-    .await
-}
-
-#[tracing::instrument(skip_all, fields(admin = %session.user.username, id, enabled))]
-async fn change(
-    req: HttpRequest,
-    session: SignedIn,
-    state: web::Data<AppState>,
-    id: i64,
-    csrf_token: &str,
-    enabled: bool,
-) -> Result<HttpResponse, AppError> {
-    session.verify_csrf(csrf_token)?;
+    session.verify_csrf(&form.csrf_token)?;
+    let (id, action) = path.into_inner();
+    let enabled = action == "enable";
     let actor = ActorInfo::of(&session, &req);
     let now = state.now();
     let result = crate::db::run(&state.pool, move |conn| {
@@ -86,6 +58,5 @@ async fn change(
         Err(UserError::NotFound) => return Err(AppError::NotFound),
         Err(refused) => refused.to_string(),
     };
-    flash(&state, session.session_id, message).await?;
-    Ok(see_other(&view_url(id)))
+    flash_and_redirect(&state, &session, message, &view_url(id)).await
 }

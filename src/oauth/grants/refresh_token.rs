@@ -15,7 +15,6 @@ use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
 use crate::state::AppState;
 use chrono::{NaiveDateTime, TimeDelta};
-use diesel::Connection;
 
 const INVALID: &str = "The refresh token is invalid, expired or revoked.";
 
@@ -109,7 +108,7 @@ fn rotate(
         id: token.family_id.clone(),
         expires_at: token.family_expires_at,
     };
-    let rotated = conn.transaction(|conn| {
+    let rotated = crate::db::transaction(conn, |conn| {
         if !refresh_model::spend(conn, token.id, now)? {
             return Ok(None);
         }
