@@ -10,6 +10,7 @@ mod applications;
 mod browser;
 mod cli;
 mod foundation;
+mod interop;
 mod mail;
 mod oauth_bearer;
 mod oauth_client_auth;
