@@ -187,8 +187,9 @@ fn run(command: Command) -> anyhow::Result<()> {
 fn serve(settings: Settings) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let issuer = settings.issuer.clone();
+        let ip = settings.bind.ip();
         let app = Application::build(settings).await?;
-        tracing::info!("Tessera is listening on port {}", app.port());
+        tracing::info!("Tessera is listening on http://{ip}:{}", app.port());
         match app.setup_link() {
             Some(link) => tracing::info!(
                 "no administrator yet: open {link} to create the first one (the link works once), \
