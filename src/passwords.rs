@@ -21,6 +21,24 @@ pub fn hash(password: &str) -> Result<String, HashError> {
         .map_err(|e| HashError(e.to_string()))
 }
 
+/// A PHC string with the default parameters and random salt and output. Verifying against it
+/// costs what verifying against a real hash costs, and making it costs nothing: hashing one
+/// at start would take the 19 MiB of an argon2 run before any password is ever checked.
+fn dummy_hash() -> String {
+    use crate::domain::secret::random_bytes;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD_NO_PAD;
+    let params = Params::default();
+    format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        params.m_cost(),
+        params.t_cost(),
+        params.p_cost(),
+        STANDARD_NO_PAD.encode(random_bytes::<16>()),
+        STANDARD_NO_PAD.encode(random_bytes::<32>()),
+    )
+}
+
 pub struct PasswordVerifier {
     permits: Semaphore,
     buffers: Mutex<Vec<Vec<Block>>>,
@@ -31,15 +49,15 @@ pub struct PasswordVerifier {
 }
 
 impl PasswordVerifier {
-    pub fn new(parallelism: usize) -> Result<Arc<Self>, HashError> {
+    pub fn new(parallelism: usize) -> Arc<Self> {
         let parallelism = parallelism.max(1);
-        let dummy_hash = hash(&crate::domain::secret::random_hex(16))?;
-        Ok(Arc::new(Self {
+        let dummy_hash = dummy_hash();
+        Arc::new(Self {
             permits: Semaphore::new(parallelism),
             buffers: Mutex::new(Vec::with_capacity(parallelism)),
             max_buffers: parallelism,
             dummy_hash,
-        }))
+        })
     }
 
     /// True when `password` matches `stored`; with `stored` absent, does the same work and
@@ -111,7 +129,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_right_password_verifies_and_a_wrong_one_does_not() {
-        let verifier = PasswordVerifier::new(1).unwrap();
+        let verifier = PasswordVerifier::new(1);
         let stored = hash("correct horse battery").unwrap();
         assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(
@@ -126,15 +144,28 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_dummy_hash_has_the_parameters_of_real_ones() {
+        let dummy = dummy_hash();
+        let real = hash("a real password").unwrap();
+        let parsed = PasswordHash::new(&dummy).unwrap();
+        assert_eq!(
+            Params::try_from(&parsed).unwrap(),
+            Params::try_from(&PasswordHash::new(&real).unwrap()).unwrap()
+        );
+        assert_eq!(parsed.algorithm.as_str(), "argon2id");
+        assert_eq!(parsed.hash.unwrap().as_bytes().len(), 32);
+    }
+
     #[tokio::test]
     async fn an_unknown_user_never_verifies() {
-        let verifier = PasswordVerifier::new(1).unwrap();
+        let verifier = PasswordVerifier::new(1);
         assert!(!verifier.verify(None, "anything at all").await);
     }
 
     #[tokio::test]
     async fn a_corrupt_stored_hash_is_a_mismatch_not_a_panic() {
-        let verifier = PasswordVerifier::new(1).unwrap();
+        let verifier = PasswordVerifier::new(1);
         assert!(
             !verifier
                 .verify(Some("$argon2id$garbage"), "whatever1")

@@ -2,15 +2,15 @@
 //! (RFC 6749 §2.3).
 //!
 //! An unknown client, a wrong secret and an inactive client all get the same 401, after the
-//! same work: a lookup, a secrets query and a constant-time comparison (against a dummy hash
-//! when there is nothing to compare with), and an audit row.
+//! same work: one query, a constant-time comparison (against a dummy hash when there is
+//! nothing to compare with), and an audit row.
 
 use crate::admin::auth::client_ip;
 use crate::db::models::audit_event::{self, NewAuditEvent};
 use crate::db::models::client::{self, Client};
-use crate::db::models::client_secret;
-use crate::db::models::user::{self, User};
-use crate::domain::{PlainSecret, SecretHash};
+use crate::db::models::user::User;
+use crate::domain::PlainSecret;
+use crate::domain::secret::constant_time_eq;
 use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
 use crate::oauth::throttles;
@@ -28,28 +28,23 @@ const BASIC: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
+/// Compared against when there is no stored secret: the SHA-256 of nothing anyone sends.
+const DUMMY_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
 /// How much of a presented client id the audit log keeps.
 const MAX_AUDITED_ID: usize = 64;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    Basic,
-    Post,
-}
 
 /// Credentials as presented, before anything is looked up.
 #[derive(Debug)]
 pub struct Credentials {
     pub client_id: String,
     pub secret: PlainSecret,
-    pub method: Method,
 }
 
 /// A client that proved who it is, with the user its `client_credentials` tokens act for.
 pub struct AuthenticatedClient {
     pub client: Client,
     pub owner: Option<User>,
-    pub method: Method,
 }
 
 /// Picks the one set of credentials the request carries.
@@ -70,13 +65,11 @@ pub fn credentials(req: &HttpRequest, params: &Params) -> Result<Credentials, OA
         Some((client_id, secret)) => Ok(Credentials {
             client_id,
             secret: PlainSecret::presented(&secret),
-            method: Method::Basic,
         }),
         None => match (body_id, body_secret) {
             (Some(client_id), Some(secret)) => Ok(Credentials {
                 client_id: client_id.to_owned(),
                 secret: PlainSecret::presented(secret),
-                method: Method::Post,
             }),
             (None, Some(_)) => Err(OAuthError::invalid_request(
                 "client_secret was sent without client_id.",
@@ -169,32 +162,28 @@ pub async fn authenticate(
     let presented = credentials.secret.hash();
     let client_id = credentials.client_id;
     let outcome = crate::db::run(&state.pool, move |conn| {
-        let found = client::find_by_client_id(conn, &client_id)?;
-        let secrets =
-            client_secret::valid_for_client(conn, found.as_ref().map_or(-1, |c| c.id), now)?;
+        let found = client::find_for_authentication(conn, &client_id, now)?;
         // Every stored hash is compared, without stopping at a match; with none, a dummy
         // takes their place so the work is the same.
-        let hashes: Vec<SecretHash> = if secrets.is_empty() {
-            vec![SecretHash::from_stored("0".repeat(64))]
+        let stored: &[String] = found.as_ref().map_or(&[], |f| &f.secret_hashes);
+        let dummy = [DUMMY_HASH.to_owned()];
+        let candidates = if stored.is_empty() {
+            &dummy[..]
         } else {
-            secrets.iter().map(|s| s.hash()).collect()
+            stored
         };
-        let compared = hashes.iter().fold(false, |m, h| m | h.matches(&presented));
-        let matched = compared && !secrets.is_empty();
+        let compared = candidates.iter().fold(false, |matched, hash| {
+            matched | constant_time_eq(hash.as_bytes(), presented.as_str().as_bytes())
+        });
+        let matched = compared && !stored.is_empty();
         let failure = match &found {
             None => Some(Failure::UnknownClient),
             Some(_) if !matched => Some(Failure::WrongSecret),
-            Some(c) if !c.active => Some(Failure::Inactive),
+            Some(f) if !f.client.active => Some(Failure::Inactive),
             Some(_) => None,
         };
         match (found, failure) {
-            (Some(client), None) => {
-                let owner = match client.owner_user_id {
-                    Some(id) => user::get(conn, id)?,
-                    None => None,
-                };
-                Ok(Ok((client, owner)))
-            }
+            (Some(f), None) => Ok(Ok((f.client, f.owner))),
             (found, failure) => {
                 let failure = failure.unwrap_or(Failure::UnknownClient);
                 let actor: String = client_id.chars().take(MAX_AUDITED_ID).collect();
@@ -205,7 +194,7 @@ pub async fn authenticate(
                         actor: &actor,
                         action: "client_auth_failed",
                         target_type: "client",
-                        target_id: found.map(|c| c.id),
+                        target_id: found.map(|f| f.client.id),
                         detail: failure.detail(),
                         ip: ip.as_deref(),
                         created_at: now,
@@ -219,11 +208,7 @@ pub async fn authenticate(
     match outcome {
         Ok(Ok((client, owner))) => {
             limits.client.record_success(&pair_key);
-            Ok(AuthenticatedClient {
-                client,
-                owner,
-                method: credentials.method,
-            })
+            Ok(AuthenticatedClient { client, owner })
         }
         Ok(Err(())) => {
             limits.client.record_failure(&pair_key, now);

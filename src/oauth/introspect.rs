@@ -2,6 +2,7 @@
 //! introspect it; a token that is expired, revoked, unknown, another application's or not a
 //! token at all is exactly `{"active":false}` (§2.2), so the answer reveals nothing else.
 
+use crate::db::models::client::Client;
 use crate::db::models::refresh_token as refresh_model;
 use crate::domain::PlainSecret;
 use crate::domain::secret::REFRESH_TOKEN_PREFIX;
@@ -67,7 +68,7 @@ async fn access_token(
 
 async fn refresh_token(
     state: &AppState,
-    client: &crate::db::models::client::Client,
+    client: &Client,
     token: &str,
 ) -> Result<Option<Value>, OAuthError> {
     let hash = PlainSecret::presented(token).hash().into_string();

@@ -47,7 +47,7 @@ pub async fn handle(
     {
         let expires_at = DateTime::from_timestamp(claims.exp, 0)
             .map(|t| t.naive_utc())
-            .ok_or(OAuthError::InvalidToken("The token is malformed."))?;
+            .ok_or(OAuthError::Internal("a signed token expires out of range"))?;
         crate::db::run(&state.pool, move |conn| {
             revoked_access_token::delete_expired(conn, now)?;
             revoked_access_token::revoke(

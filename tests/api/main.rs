@@ -14,6 +14,7 @@ mod interop;
 mod mail;
 mod oauth_bearer;
 mod oauth_client_auth;
+mod oauth_durability;
 mod oauth_grants;
 mod oauth_jwt;
 mod oauth_revoke_introspect;

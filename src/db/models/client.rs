@@ -178,6 +178,57 @@ pub fn touch_last_used(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryR
     .execute(conn)
 }
 
+/// An application with what authenticating it takes: its owner, and the hashes of its
+/// secrets valid at the time asked for.
+pub struct ForAuthentication {
+    pub client: Client,
+    pub owner: Option<crate::db::models::user::User>,
+    pub secret_hashes: Vec<String>,
+}
+
+/// One query, so the token endpoint makes the same single round trip whether the client
+/// exists or not.
+pub fn find_for_authentication(
+    conn: &mut DbConn,
+    client_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<ForAuthentication>> {
+    use crate::db::models::user::User;
+    use crate::db::schema::{client_secrets, users};
+    let rows: Vec<(Client, Option<User>, Option<String>)> = clients::table
+        .left_join(users::table)
+        .left_join(
+            client_secrets::table.on(client_secrets::client_id
+                .eq(clients::id)
+                .and(client_secrets::revoked_at.is_null())
+                .and(
+                    client_secrets::expires_at
+                        .is_null()
+                        .or(client_secrets::expires_at.gt(now)),
+                )),
+        )
+        .filter(clients::client_id.eq(client_id))
+        .select((
+            Client::as_select(),
+            Option::<User>::as_select(),
+            client_secrets::secret_hash.nullable(),
+        ))
+        .load(conn)?;
+    let mut rows = rows.into_iter();
+    let Some((client, owner, first)) = rows.next() else {
+        return Ok(None);
+    };
+    let secret_hashes = first
+        .into_iter()
+        .chain(rows.filter_map(|(_, _, hash)| hash))
+        .collect();
+    Ok(Some(ForAuthentication {
+        client,
+        owner,
+        secret_hashes,
+    }))
+}
+
 /// What the applications grid can filter by; every field is optional.
 #[derive(Debug, Default, Clone)]
 pub struct GridFilter {

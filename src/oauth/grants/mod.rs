@@ -10,12 +10,14 @@ use crate::db::DbConn;
 use crate::db::models::client::Client;
 use crate::db::models::refresh_token::{self as refresh_model, NewRefreshToken};
 use crate::db::models::user::User;
-use crate::domain::secret::{REFRESH_TOKEN_PREFIX, random_hex};
+use crate::domain::secret::{REFRESH_TOKEN_PREFIX, random_bytes, random_hex};
 use crate::domain::{PlainSecret, Scope, UserKind};
 use crate::oauth::error::OAuthError;
 use crate::oauth::jwt::{self, AccessClaims};
 use crate::oauth::params::Params;
 use crate::state::AppState;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDateTime, TimeDelta};
 
 /// What a grant hands back to the client.
@@ -83,7 +85,7 @@ pub fn access_token(
         iat,
         nbf: iat,
         exp: iat + lifetime,
-        jti: random_hex(16),
+        jti: URL_SAFE_NO_PAD.encode(random_bytes::<16>()),
         scope: scope.to_string(),
         tessera_user: user.id.to_string(),
         tessera_kind: user.kind().as_str().to_owned(),
