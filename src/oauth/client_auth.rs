@@ -45,6 +45,8 @@ pub struct Credentials {
 pub struct AuthenticatedClient {
     pub client: Client,
     pub owner: Option<User>,
+    /// Which of the application's secrets was presented.
+    pub secret_id: i64,
 }
 
 /// Picks the one set of credentials the request carries.
@@ -165,26 +167,29 @@ pub async fn authenticate(
         let found = client::find_for_authentication(conn, &client_id, now)?;
         // Every stored hash is compared, without stopping at a match; with none, a dummy
         // takes their place so the work is the same.
-        let stored: &[String] = found.as_ref().map_or(&[], |f| &f.secret_hashes);
-        let dummy = [DUMMY_HASH.to_owned()];
+        let stored: &[(i64, String)] = found.as_ref().map_or(&[], |f| &f.secrets);
+        let dummy = [(0, DUMMY_HASH.to_owned())];
         let candidates = if stored.is_empty() {
             &dummy[..]
         } else {
             stored
         };
-        let compared = candidates.iter().fold(false, |matched, hash| {
-            matched | constant_time_eq(hash.as_bytes(), presented.as_str().as_bytes())
-        });
-        let matched = compared && !stored.is_empty();
+        let mut matched = None;
+        for (id, hash) in candidates {
+            if constant_time_eq(hash.as_bytes(), presented.as_str().as_bytes()) {
+                matched = Some(*id);
+            }
+        }
+        let matched = matched.filter(|_| !stored.is_empty());
         let failure = match &found {
             None => Some(Failure::UnknownClient),
-            Some(_) if !matched => Some(Failure::WrongSecret),
+            Some(_) if matched.is_none() => Some(Failure::WrongSecret),
             Some(f) if !f.client.active => Some(Failure::Inactive),
             Some(_) => None,
         };
-        match (found, failure) {
-            (Some(f), None) => Ok(Ok((f.client, f.owner))),
-            (found, failure) => {
+        match (found, failure, matched) {
+            (Some(f), None, Some(secret_id)) => Ok(Ok((f.client, f.owner, secret_id))),
+            (found, failure, _) => {
                 let failure = failure.unwrap_or(Failure::UnknownClient);
                 let actor: String = client_id.chars().take(MAX_AUDITED_ID).collect();
                 audit_event::record(
@@ -206,9 +211,13 @@ pub async fn authenticate(
     })
     .await;
     match outcome {
-        Ok(Ok((client, owner))) => {
+        Ok(Ok((client, owner, secret_id))) => {
             limits.client.record_success(&pair_key);
-            Ok(AuthenticatedClient { client, owner })
+            Ok(AuthenticatedClient {
+                client,
+                owner,
+                secret_id,
+            })
         }
         Ok(Err(())) => {
             limits.client.record_failure(&pair_key, now);

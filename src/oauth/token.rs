@@ -2,8 +2,9 @@
 //! the client's to use, dispatch, answer.
 
 use crate::db::models::client::{self, Client};
+use crate::db::models::client_secret;
 use crate::domain::GrantType;
-use crate::oauth::client_auth;
+use crate::oauth::client_auth::{self, AuthenticatedClient};
 use crate::oauth::error::{OAuthError, no_store};
 use crate::oauth::grants::{self, Issued};
 use crate::oauth::params::Params;
@@ -51,7 +52,7 @@ pub async fn handle(
         GrantType::Password => grants::password::issue(&state, &req, &auth, &params).await?,
         GrantType::RefreshToken => grants::refresh_token::issue(&state, &auth, &params).await?,
     };
-    touch_last_used(&state, &auth.client).await?;
+    touch_last_used(&state, &auth).await?;
     Ok(respond(&issued))
 }
 
@@ -65,19 +66,22 @@ fn may_use(client: &Client, grant: GrantType) -> bool {
     }
 }
 
-/// Last Used At has a one-minute resolution; the row the client was loaded with already
-/// says whether a write is due, so most requests write nothing.
-async fn touch_last_used(state: &AppState, client: &Client) -> Result<(), OAuthError> {
+/// Last Used At, of the application and of the secret it used, has a one-minute
+/// resolution; the row the client was loaded with already says whether a write is due, so
+/// most requests write nothing.
+async fn touch_last_used(state: &AppState, auth: &AuthenticatedClient) -> Result<(), OAuthError> {
     let now = state.now();
-    if client
+    if auth
+        .client
         .last_used_at
         .is_some_and(|last| now - last < TimeDelta::minutes(1))
     {
         return Ok(());
     }
-    let id = client.id;
+    let (id, secret_id) = (auth.client.id, auth.secret_id);
     crate::db::run(&state.pool, move |conn| {
-        client::touch_last_used(conn, id, now).map_err(OAuthError::from)
+        client::touch_last_used(conn, id, now)?;
+        client_secret::touch_last_used(conn, secret_id, now).map_err(OAuthError::from)
     })
     .await?;
     Ok(())

@@ -102,6 +102,33 @@ both_backends! {
         assert!(failures.iter().all(|e| !e.detail.contains("wrong password")));
     }
 
+    async fn the_password_grant_refuses_users_of_another_organization(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let client = back_office_app(&app);
+        let outsider = user(&app, "outsider", "backoffice");
+        let elsewhere = tessera::db::models::organization::create(&mut app.conn(), "Elsewhere", app.clock.now()).unwrap();
+        {
+            use diesel::prelude::*;
+            use tessera::db::schema::users;
+            diesel::update(users::table.find(outsider.id))
+                .set(users::organization_id.eq(elsewhere.id))
+                .execute(&mut *app.conn())
+                .unwrap();
+        }
+        let (status, body) = error_of(token_request(&app, &client, &password_form("outsider", USER_PASSWORD)).await).await;
+        assert_eq!((status, str_of(&body, "error")), (400, "invalid_grant"));
+        user(&app, "insider", "backoffice");
+        password_grant(&app, &client, "insider").await;
+    }
+
+    async fn the_secret_that_authenticated_records_when_it_was_last_used(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let client = back_office_app(&app);
+        client_credentials(&app, &client).await;
+        let secrets = tessera::db::models::client_secret::valid_for_client(&mut app.conn(), client.id, app.clock.now()).unwrap();
+        assert_eq!(secrets[0].last_used_at, Some(app.clock.now()));
+    }
+
     async fn the_password_grant_takes_only_enabled_users_of_the_application_kind(backend: Backend) {
         // A frontend application signs in customers, any other back-office users.
         let app = spawn_app(backend).await;

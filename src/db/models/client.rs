@@ -183,7 +183,8 @@ pub fn touch_last_used(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryR
 pub struct ForAuthentication {
     pub client: Client,
     pub owner: Option<crate::db::models::user::User>,
-    pub secret_hashes: Vec<String>,
+    /// The application's valid secrets: (id, SHA-256 hex).
+    pub secrets: Vec<(i64, String)>,
 }
 
 /// One query, so the token endpoint makes the same single round trip whether the client
@@ -195,7 +196,7 @@ pub fn find_for_authentication(
 ) -> QueryResult<Option<ForAuthentication>> {
     use crate::db::models::user::User;
     use crate::db::schema::{client_secrets, users};
-    let rows: Vec<(Client, Option<User>, Option<String>)> = clients::table
+    let rows: Vec<(Client, Option<User>, Option<(i64, String)>)> = clients::table
         .left_join(users::table)
         .left_join(
             client_secrets::table.on(client_secrets::client_id
@@ -211,21 +212,21 @@ pub fn find_for_authentication(
         .select((
             Client::as_select(),
             Option::<User>::as_select(),
-            client_secrets::secret_hash.nullable(),
+            (client_secrets::id, client_secrets::secret_hash).nullable(),
         ))
         .load(conn)?;
     let mut rows = rows.into_iter();
     let Some((client, owner, first)) = rows.next() else {
         return Ok(None);
     };
-    let secret_hashes = first
+    let secrets = first
         .into_iter()
-        .chain(rows.filter_map(|(_, _, hash)| hash))
+        .chain(rows.filter_map(|(_, _, secret)| secret))
         .collect();
     Ok(Some(ForAuthentication {
         client,
         owner,
-        secret_hashes,
+        secrets,
     }))
 }
 

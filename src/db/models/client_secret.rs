@@ -56,3 +56,11 @@ pub fn valid_for_client(
         .select(ClientSecret::as_select())
         .load(conn)
 }
+
+/// Written together with the application's Last Used At, so at most once a minute: enough
+/// to tell, during a rotation, whether the old secret is still in use.
+pub fn touch_last_used(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(client_secrets::table.find(id))
+        .set(client_secrets::last_used_at.eq(now))
+        .execute(conn)
+}

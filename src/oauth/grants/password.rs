@@ -2,7 +2,8 @@
 //!
 //! The throttle is checked before anything is looked up or hashed, and an unknown user costs
 //! the same argon2 run as a wrong password, so neither the answer nor its timing tells which
-//! usernames exist. The user must be enabled and of the application's kind.
+//! usernames exist. The user must be enabled, of the application's kind, and a member of
+//! the application's organization.
 
 use super::{Family, Issued, access_token, requested_scope, store_refresh_token, user_kind_for};
 use crate::admin::auth::client_ip;
@@ -65,9 +66,12 @@ pub async fn issue(
         .verify(found.as_ref().map(|u| u.password_hash.as_str()), password)
         .await;
     let expected_kind = user_kind_for(client);
-    let accepted = found
-        .as_ref()
-        .is_some_and(|u| verified && u.enabled && u.kind() == expected_kind);
+    let accepted = found.as_ref().is_some_and(|u| {
+        verified
+            && u.enabled
+            && u.kind() == expected_kind
+            && u.organization_id == Some(client.organization_id)
+    });
     let target = found.as_ref().map(|u| u.id);
     let Some(user) = found.filter(|_| accepted) else {
         limits.password_user.record_failure(&user_key, now);
