@@ -180,6 +180,13 @@ pub fn touch_last_used(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryR
 
 /// An application with what authenticating it takes: its owner, and the hashes of its
 /// secrets valid at the time asked for.
+/// One row per valid secret: the application, its owner, and a secret's (id, hash).
+type AuthenticationRow = (
+    Client,
+    Option<crate::db::models::user::User>,
+    Option<(i64, String)>,
+);
+
 pub struct ForAuthentication {
     pub client: Client,
     pub owner: Option<crate::db::models::user::User>,
@@ -196,7 +203,7 @@ pub fn find_for_authentication(
 ) -> QueryResult<Option<ForAuthentication>> {
     use crate::db::models::user::User;
     use crate::db::schema::{client_secrets, users};
-    let rows: Vec<(Client, Option<User>, Option<(i64, String)>)> = clients::table
+    let rows: Vec<AuthenticationRow> = clients::table
         .left_join(users::table)
         .left_join(
             client_secrets::table.on(client_secrets::client_id
