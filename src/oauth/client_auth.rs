@@ -228,6 +228,22 @@ pub async fn authenticate(
     }
 }
 
+/// Revocation (RFC 7009 §2.1) and introspection (RFC 7662 §2.1) start alike: read the body,
+/// authenticate the client, take the `token` parameter.
+pub async fn token_request(
+    req: &HttpRequest,
+    state: &AppState,
+    payload: actix_web::web::Payload,
+) -> Result<(AuthenticatedClient, String), OAuthError> {
+    let params = Params::read(req, payload).await?;
+    let auth = authenticate(state, req, &params).await?;
+    let token = params
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is required."))?
+        .to_owned();
+    Ok((auth, token))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,6 @@ use crate::oauth::bearer;
 use crate::oauth::client_auth;
 use crate::oauth::error::{OAuthError, no_store};
 use crate::oauth::grants::refresh_token::live_user;
-use crate::oauth::params::Params;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
@@ -21,11 +20,8 @@ pub async fn handle(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = Params::read(&req, payload).await?;
-    let auth = client_auth::authenticate(&state, &req, &params).await?;
-    let token = params
-        .get("token")
-        .ok_or_else(|| OAuthError::invalid_request("token is required."))?;
+    let (auth, token) = client_auth::token_request(&req, &state, payload).await?;
+    let token = token.as_str();
     let answer = if token.starts_with(REFRESH_TOKEN_PREFIX) {
         refresh_token(&state, &auth.client, token).await?
     } else {
