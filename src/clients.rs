@@ -28,7 +28,7 @@ pub enum ClientEvent {
 }
 
 impl ClientEvent {
-    pub fn action(self) -> &'static str {
+    pub const fn action(self) -> &'static str {
         match self {
             Self::Created => "client_created",
             Self::Updated => "client_updated",

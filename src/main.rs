@@ -85,8 +85,9 @@ enum KeysCommand {
     /// Add a new signing key beside the existing ones; the newest key of the configured
     /// algorithm signs after the next start.
     Generate {
-        #[arg(long, default_value = "ES256", value_parser = parse_alg)]
-        alg: SigningAlg,
+        /// ES256, RS256 or EdDSA; by default the configured TESSERA_SIGNING_ALG (ES256).
+        #[arg(long, value_parser = parse_alg)]
+        alg: Option<SigningAlg>,
     },
 }
 
@@ -163,7 +164,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(KeysCommand::Generate { alg }) => {
-            let kid = KeyStore::generate(&settings.keys_dir, alg)?;
+            let kid = KeyStore::generate(&settings.keys_dir, alg.unwrap_or(settings.signing_alg))?;
             println!("{}", settings.keys_dir.join(format!("{kid}.pem")).display());
             Ok(())
         }

@@ -58,7 +58,14 @@ impl Throttle {
             first_failure: now,
             last_failure: now,
         });
-        if now - entry.first_failure > self.window && entry.failures < self.max_failures {
+        // A count ends with its window, or, once it locked the key, with the lockout: a key
+        // that served its time starts again from zero, not one failure from the next lock.
+        let ended = if entry.failures >= self.max_failures {
+            now - entry.last_failure >= self.lockout
+        } else {
+            now - entry.first_failure > self.window
+        };
+        if ended {
             entry.failures = 0;
             entry.first_failure = now;
         }
@@ -100,6 +107,22 @@ mod tests {
         assert_eq!(t.retry_after("ann", now), Some(TimeDelta::minutes(15)));
         assert!(t.retry_after("bob", now).is_none());
         assert!(t.retry_after("ann", now + TimeDelta::minutes(16)).is_none());
+    }
+
+    #[test]
+    fn after_the_lockout_the_count_starts_again_from_zero() {
+        let t = throttle();
+        let now = SystemClock.now();
+        for _ in 0..3 {
+            t.record_failure("ann", now);
+        }
+        let later = now + TimeDelta::minutes(16);
+        assert!(t.retry_after("ann", later).is_none());
+        t.record_failure("ann", later);
+        assert!(
+            t.retry_after("ann", later).is_none(),
+            "one failure is not a new lock"
+        );
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub enum UserError {
     NotFound,
     #[error("You cannot disable your own account.")]
     DisablingSelf,
+    #[error("You cannot take away your own administrator access.")]
+    DemotingSelf,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -110,6 +112,10 @@ pub fn update(
     actor: &Actor<'_>,
     now: NaiveDateTime,
 ) -> Result<User, UserError> {
+    let demoted = !changes.is_admin || changes.kind != UserKind::Backoffice;
+    if demoted && actor.user_id == Some(id) {
+        return Err(UserError::DemotingSelf);
+    }
     crate::db::transaction(conn, |conn| {
         user::get(conn, id)?.ok_or(UserError::NotFound)?;
         if let Some(org) = changes.organization_id
@@ -130,7 +136,11 @@ pub fn update(
             },
         )?;
         if let Some(hash) = &changes.password_hash {
+            // A new password is often a response to a leaked one: whatever the old one
+            // opened closes with it.
             user::set_password_hash(conn, id, hash, now)?;
+            admin_session::delete_for_user(conn, id)?;
+            refresh_token::revoke_for_user(conn, id, now)?;
         }
         let updated = user::get(conn, id)?.ok_or(UserError::NotFound)?;
         record(conn, &updated, "user_updated", actor, now)?;

@@ -67,10 +67,6 @@ impl SecretHash {
         Self(digest.iter().map(|b| format!("{b:02x}")).collect())
     }
 
-    pub fn from_stored(hex: String) -> Self {
-        Self(hex)
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }

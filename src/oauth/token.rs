@@ -52,7 +52,7 @@ pub async fn handle(
         GrantType::Password => grants::password::issue(&state, &req, &auth, &params).await?,
         GrantType::RefreshToken => grants::refresh_token::issue(&state, &auth, &params).await?,
     };
-    touch_last_used(&state, &auth).await?;
+    touch_last_used(&state, &auth).await;
     Ok(respond(&issued))
 }
 
@@ -68,23 +68,26 @@ fn may_use(client: &Client, grant: GrantType) -> bool {
 
 /// Last Used At, of the application and of the secret it used, has a one-minute
 /// resolution; the row the client was loaded with already says whether a write is due, so
-/// most requests write nothing.
-async fn touch_last_used(state: &AppState, auth: &AuthenticatedClient) -> Result<(), OAuthError> {
+/// most requests write nothing. It is informative only: the tokens are already issued (a
+/// refresh already rotated), so a failed write is logged and the answer still goes out.
+async fn touch_last_used(state: &AppState, auth: &AuthenticatedClient) {
     let now = state.now();
     if auth
         .client
         .last_used_at
         .is_some_and(|last| now - last < TimeDelta::minutes(1))
     {
-        return Ok(());
+        return;
     }
     let (id, secret_id) = (auth.client.id, auth.secret_id);
-    crate::db::run(&state.pool, move |conn| {
+    let touched = crate::db::run(&state.pool, move |conn| {
         client::touch_last_used(conn, id, now)?;
         client_secret::touch_last_used(conn, secret_id, now).map_err(OAuthError::from)
     })
-    .await?;
-    Ok(())
+    .await;
+    if let Err(error) = touched {
+        tracing::warn!(?error, client_id = %auth.client.client_id, "could not record Last Used At");
+    }
 }
 
 fn respond(issued: &Issued) -> HttpResponse {

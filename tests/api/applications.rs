@@ -375,7 +375,7 @@ both_backends! {
         assert!(!grid.contains(&format!("/admin/oauth-applications/{}/deactivate", row.id)));
         app.post_form(&format!("/admin/oauth-applications/{}/activate", row.id), &[("csrf_token", &csrf)]).await;
         assert!(client::get(&mut app.conn(), row.id).unwrap().unwrap().active);
-        let events = tessera::db::models::audit_event::for_target(&mut app.conn(), "client", row.id, 10).unwrap();
+        let events = tessera::db::models::audit_event::for_target(&mut app.conn(), "client", row.id, &["client_created", "client_activated", "client_deactivated"], 10).unwrap();
         let actions: Vec<_> = events.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(actions, ["client_activated", "client_deactivated", "client_created"]);
         assert!(events.iter().all(|e| e.actor == ADMIN_USERNAME && e.ip.as_deref() == Some("127.0.0.1")));
@@ -459,6 +459,11 @@ both_backends! {
         assert_eq!(carol.email, "new@example.com");
         let users = app.get("/admin/users").await.text().await.unwrap();
         assert!(users.contains("carol") && users.contains("Customer"));
+        let me = tessera::db::models::user::find_by_username(&mut app.conn(), ADMIN_USERNAME).unwrap().unwrap();
+        let demoted = app.post_form(&format!("/admin/users/{}/edit", me.id), &[("csrf_token", &csrf), ("email", "admin@example.com"),
+            ("kind", "backoffice")]).await;
+        assert!(demoted.text().await.unwrap().contains("You cannot take away your own administrator access."));
+        assert!(tessera::db::models::user::get(&mut app.conn(), me.id).unwrap().unwrap().is_admin);
     }
 
     async fn disabling_a_user_ends_their_sessions_and_cuts_off_their_tokens(backend: Backend) {
@@ -482,6 +487,24 @@ both_backends! {
         let myself = app.post_form(&format!("/admin/users/{}/disable", me.id), &[("csrf_token", &csrf)]).await;
         let page = app.get(&location(&myself)).await.text().await.unwrap();
         assert!(page.contains("You cannot disable your own account."));
+    }
+
+    async fn a_new_password_ends_the_users_sessions(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let second = app.create_user("second", "second's long password", "backoffice", true);
+        let other = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
+        let page = other.get(app.url("/admin/login")).send().await.unwrap().text().await.unwrap();
+        other.post(app.url("/admin/login")).form(&[("username", "second"), ("password", "second's long password"), ("csrf_token", &csrf_token(&page))]).send().await.unwrap();
+        assert_eq!(other.get(app.url("/admin")).send().await.unwrap().status(), 200);
+
+        let csrf = app.signed_in_admin().await;
+        let reset = app.post_form(&format!("/admin/users/{}/edit", second.id), &[("csrf_token", &csrf), ("email", "second@example.com"),
+            ("kind", "backoffice"), ("is_admin", "on"), ("password", "a brand new password"), ("password_confirm", "a brand new password")]).await;
+        assert_eq!(reset.status(), 303);
+        assert_eq!(other.get(app.url("/admin")).send().await.unwrap().status(), 303, "signed out by the reset");
+        let second = tessera::db::models::user::get(&mut app.conn(), second.id).unwrap().unwrap();
+        assert!(second.tokens_revoked_before.is_some(), "tokens acting as the user are cut off");
+        assert_eq!(app.sign_in("second", "a brand new password").await.status(), 303);
     }
 
     async fn organizations_are_created_and_renamed_with_unique_names(backend: Backend) {

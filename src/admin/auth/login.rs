@@ -61,7 +61,14 @@ pub async fn submit(
     csrf::check_origin(&req, &state.settings.issuer)?;
     csrf::verify_anonymous(&req, &form.csrf_token)?;
     let now = state.now();
-    let username = form.username.trim().to_lowercase();
+    // Bounded like a real username, so a huge form cannot grow the throttle's memory.
+    let username: String = form
+        .username
+        .trim()
+        .to_lowercase()
+        .chars()
+        .take(64)
+        .collect();
     let ip = client_ip(&req);
     let user_key = format!("user:{username}");
     let address_key = format!("ip:{}", ip.as_deref().unwrap_or("-"));

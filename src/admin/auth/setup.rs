@@ -67,6 +67,16 @@ fn take_token(state: &AppState, token: &str) -> bool {
     }
 }
 
+/// Puts the token back when creating the administrator failed, so a passing database
+/// error does not spend the only link until the next restart.
+fn restore_token(state: &AppState, token: &str) {
+    if let Ok(mut guard) = state.setup_token.lock()
+        && guard.is_none()
+    {
+        *guard = Some(PlainSecret::presented(token).hash());
+    }
+}
+
 const INVALID_LINK: &str = "This setup link is invalid or has been used. Restart Tessera to get a new one if no administrator exists yet.";
 
 pub async fn form(
@@ -128,13 +138,12 @@ pub async fn submit(
         };
         return respond(&req, &state, page);
     };
-    if !take_token(&state, &form.token) {
-        return Err(AppError::Forbidden(INVALID_LINK));
-    }
-
     let password_hash = web::block(move || crate::passwords::hash(password.expose()))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))??;
+    if !take_token(&state, &form.token) {
+        return Err(AppError::Forbidden(INVALID_LINK));
+    }
     let now = state.now();
     let ip = client_ip(&req);
     let created = crate::db::run(&state.pool, move |conn| {
@@ -175,7 +184,8 @@ pub async fn submit(
         })
         .map_err(AppError::from)
     })
-    .await?;
+    .await
+    .inspect_err(|_| restore_token(&state, &form.token))?;
     let Some(admin) = created else {
         return Err(AppError::Forbidden(INVALID_LINK));
     };

@@ -87,10 +87,10 @@ pub async fn submit(
     let now = state.now();
     let (id, active) = (client.id, values.active);
     let result = crate::db::run(&state.pool, move |conn| {
-        outcome(
-            clients::update(conn, id, &spec, &actor.actor(), now)
-                .and_then(|_| clients::set_active(conn, id, active, &actor.actor(), now)),
-        )
+        outcome(crate::db::transaction(conn, |conn| {
+            clients::update(conn, id, &spec, &actor.actor(), now)?;
+            clients::set_active(conn, id, active, &actor.actor(), now)
+        }))
     })
     .await?;
     state.mail_queued();

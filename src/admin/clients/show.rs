@@ -1,6 +1,7 @@
 use super::{display_time, load};
 use crate::admin::auth::SignedIn;
 use crate::admin::{Layout, render};
+use crate::clients::ClientEvent;
 use crate::db::models::audit_event::{self, AuditEvent};
 use crate::db::models::client::Client;
 use crate::db::models::client_secret::{self, ClientSecret};
@@ -9,6 +10,14 @@ use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+
+const CHANGES: [&str; 5] = [
+    ClientEvent::Created.action(),
+    ClientEvent::Updated.action(),
+    ClientEvent::Activated.action(),
+    ClientEvent::Deactivated.action(),
+    ClientEvent::Deleted.action(),
+];
 
 /// How many history entries the view page shows.
 const HISTORY: i64 = 20;
@@ -91,7 +100,9 @@ pub async fn show(
             organization,
             owner,
             client_secret::valid_for_client(conn, id, now)?,
-            audit_event::for_target(conn, "client", id, HISTORY)?,
+            // Changes only: failed authentications by anyone who knows the client id must
+            // not push them out of view.
+            audit_event::for_target(conn, "client", id, &CHANGES, HISTORY)?,
         ))
     })
     .await?;

@@ -290,7 +290,11 @@ pub async fn update(
         }
         Err(UserError::NotFound) => Err(AppError::NotFound),
         Err(refused) => {
-            errors.add("organization", refused.to_string());
+            let field = match refused {
+                UserError::DemotingSelf => "kind",
+                _ => "organization",
+            };
+            errors.add(field, refused.to_string());
             let values = Values {
                 username: user.username.clone(),
                 ..Values::from_form(&form)

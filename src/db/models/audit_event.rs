@@ -38,15 +38,18 @@ pub fn record(conn: &mut DbConn, event: &NewAuditEvent<'_>) -> QueryResult<usize
         .execute(conn)
 }
 
+/// The newest events of `actions` about one target.
 pub fn for_target(
     conn: &mut DbConn,
     target_type: &str,
     target_id: i64,
+    actions: &[&str],
     limit: i64,
 ) -> QueryResult<Vec<AuditEvent>> {
     audit_events::table
         .filter(audit_events::target_type.eq(target_type))
         .filter(audit_events::target_id.eq(target_id))
+        .filter(audit_events::action.eq_any(actions))
         .order((audit_events::created_at.desc(), audit_events::id.desc()))
         .limit(limit)
         .select(AuditEvent::as_select())

@@ -178,8 +178,6 @@ pub fn touch_last_used(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryR
     .execute(conn)
 }
 
-/// An application with what authenticating it takes: its owner, and the hashes of its
-/// secrets valid at the time asked for.
 /// One row per valid secret: the application, its owner, and a secret's (id, hash).
 type AuthenticationRow = (
     Client,
@@ -187,6 +185,8 @@ type AuthenticationRow = (
     Option<(i64, String)>,
 );
 
+/// An application with what authenticating it takes: its owner, and the hashes of its
+/// secrets valid at the time asked for.
 pub struct ForAuthentication {
     pub client: Client,
     pub owner: Option<crate::db::models::user::User>,

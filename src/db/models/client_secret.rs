@@ -1,6 +1,5 @@
 use crate::db::DbConn;
 use crate::db::schema::client_secrets;
-use crate::domain::SecretHash;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -16,12 +15,6 @@ pub struct ClientSecret {
     pub expires_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
     pub last_used_at: Option<NaiveDateTime>,
-}
-
-impl ClientSecret {
-    pub fn hash(&self) -> SecretHash {
-        SecretHash::from_stored(self.secret_hash.clone())
-    }
 }
 
 #[derive(Insertable)]

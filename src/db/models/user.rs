@@ -101,6 +101,7 @@ pub fn update(conn: &mut DbConn, id: i64, changes: &UserChangeset<'_>) -> QueryR
         .execute(conn)
 }
 
+/// Also cuts off every access token issued before now, as disabling does.
 pub fn set_password_hash(
     conn: &mut DbConn,
     id: i64,
@@ -108,7 +109,11 @@ pub fn set_password_hash(
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
-        .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+        .set((
+            users::password_hash.eq(hash),
+            users::tokens_revoked_before.eq(now),
+            users::updated_at.eq(now),
+        ))
         .execute(conn)
 }
 
