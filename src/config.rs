@@ -42,6 +42,8 @@ pub struct Settings {
     pub session_idle_timeout: TimeDelta,
     pub session_absolute_timeout: TimeDelta,
     pub workers: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the real client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Settings {
@@ -116,6 +118,20 @@ impl Settings {
                     .ok_or_else(|| error("TESSERA_WORKERS", "expected a positive number"))?,
                 None => std::thread::available_parallelism().map_or(2, |n| n.get()),
             },
+            trusted_proxies: get("TESSERA_TRUSTED_PROXIES")
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(|a| {
+                    a.parse().map_err(|_| {
+                        error(
+                            "TESSERA_TRUSTED_PROXIES",
+                            format!("`{a}` is not an IP address"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
         })
     }
 
@@ -240,6 +256,8 @@ mod tests {
         assert_eq!(e.setting, "TESSERA_ACCESS_TOKEN_TTL");
         let e = settings(&[("TESSERA_SIGNING_ALG", "HS256")]).unwrap_err();
         assert_eq!(e.setting, "TESSERA_SIGNING_ALG");
+        let e = settings(&[("TESSERA_TRUSTED_PROXIES", "10.0.0.1, proxy")]).unwrap_err();
+        assert_eq!(e.setting, "TESSERA_TRUSTED_PROXIES");
         let e = settings(&[("TESSERA_DATABASE_URL", "mysql://x")]).unwrap_err();
         assert!(
             e.to_string()

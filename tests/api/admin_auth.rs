@@ -237,6 +237,22 @@ both_backends! {
         assert_eq!(app.get("/admin").await.status(), 303, "12 hours are up");
     }
 
+    async fn behind_a_trusted_proxy_the_forwarded_address_counts_and_elsewhere_it_is_ignored(backend: Backend) {
+        for (trusted, expected) in [("127.0.0.1", "198.51.100.7"), ("", "127.0.0.1")] {
+            let app = TestApp::builder(backend).setting("TESSERA_TRUSTED_PROXIES", trusted).spawn().await;
+            let page = app.get("/admin/login").await.text().await.unwrap();
+            app.http
+                .post(app.url("/admin/login"))
+                .header("x-forwarded-for", "198.51.100.7, 127.0.0.1")
+                .form(&[("username", "nobody"), ("password", "wrong password"), ("csrf_token", &csrf_token(&page))])
+                .send()
+                .await
+                .unwrap();
+            let failures = tessera::db::models::audit_event::with_action(&mut app.conn(), "sign_in_failed").unwrap();
+            assert_eq!(failures[0].ip.as_deref(), Some(expected), "trusted proxies: {trusted:?}");
+        }
+    }
+
     async fn signing_in_again_issues_a_new_session_id(backend: Backend) {
         let app = spawn_app(backend).await;
         app.signed_in_admin().await;

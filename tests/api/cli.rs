@@ -205,10 +205,23 @@ fn serve_logs_the_one_time_setup_link_on_first_start() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // Read the log on a thread, so a server that never prints the link fails the test
+    // instead of hanging it.
     let stderr = child.stderr.take().unwrap();
+    let (lines, seen_lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let mut seen = Vec::new();
-    for line in BufReader::new(stderr).lines().take(20) {
-        let line = line.unwrap();
+    while let Some(wait) = deadline.checked_duration_since(std::time::Instant::now()) {
+        let Ok(line) = seen_lines.recv_timeout(wait) else {
+            break;
+        };
         let done = line.contains("/admin/setup?token=");
         seen.push(line);
         if done {
