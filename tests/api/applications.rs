@@ -68,25 +68,12 @@ fn input_value(html: &str, id: &str) -> String {
     html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
 
-/// The application names in a grid page, in order.
-fn grid_names(html: &str) -> Vec<String> {
-    html.split("data-testid=\"application-row\"")
-        .skip(1)
-        .map(|row| {
-            let link = &row[row.find("<a href=").unwrap()..];
-            let text = &link[link.find('>').unwrap() + 1..];
-            text[..text.find("</a>").unwrap()].to_owned()
-        })
-        .collect()
-}
-
 fn count_clients(app: &TestApp) -> i64 {
     tessera::db::schema::clients::table
         .count()
         .get_result(&mut *app.conn())
         .unwrap()
 }
-
 both_backends! {
     async fn creating_an_application_shows_its_secret_once_and_stores_only_the_hash(backend: Backend) {
         let app = spawn_app(backend).await;
@@ -250,68 +237,6 @@ both_backends! {
         }
     }
 
-    async fn the_grid_filters_sorts_and_pages_from_the_query_string(backend: Backend) {
-        let app = spawn_app(backend).await;
-        app.signed_in_admin().await;
-        for name in ["Alpha Shop", "beta sync", "Gamma", "alphabet soup"] {
-            create_application(&app, name).await;
-            app.clock.advance(chrono::TimeDelta::seconds(1));
-        }
-        let gamma = client::list_all(&mut app.conn()).unwrap().into_iter().find(|c| c.name == "Gamma").unwrap();
-        client::set_active(&mut app.conn(), gamma.id, false, app.state.now()).unwrap();
-
-        let names = grid_names;
-        let page = app.get("/admin/oauth-applications?name=ALPHA&sort=name&dir=asc").await.text().await.unwrap();
-        assert_eq!(names(&page), ["Alpha Shop", "alphabet soup"]);
-        let page = app.get("/admin/oauth-applications?sort=name&dir=desc").await.text().await.unwrap();
-        assert_eq!(names(&page), ["Gamma", "beta sync", "alphabet soup", "Alpha Shop"], "case does not matter");
-        let page = app.get("/admin/oauth-applications?status=inactive").await.text().await.unwrap();
-        assert_eq!(names(&page), ["Gamma"]);
-        let page = app.get("/admin/oauth-applications?status=active&sort=created&dir=asc").await.text().await.unwrap();
-        assert_eq!(names(&page), ["Alpha Shop", "beta sync", "alphabet soup"]);
-        let page = app.get("/admin/oauth-applications?grant=password").await.text().await.unwrap();
-        assert_eq!(names(&page).len(), 4);
-        let page = app.get("/admin/oauth-applications?sort=name&dir=asc&per_page=10&page=1").await.text().await.unwrap();
-        assert!(page.contains("1–4 of 4"));
-        let page = app.get("/admin/oauth-applications?name=%25").await.text().await.unwrap();
-        assert!(page.contains("No OAuth applications match these filters."), "% is literal");
-        let page = app.get("/admin/oauth-applications?page=abc&per_page=-1&sort=nope").await;
-        assert_eq!(page.status(), 200, "nonsense parameters fall back to defaults");
-    }
-
-    async fn the_grid_pages_through_many_applications(backend: Backend) {
-        let app = spawn_app(backend).await;
-        app.signed_in_admin().await;
-        let owner = app.create_user("owner", "owner's long password", "backoffice", false);
-        let org = tessera::db::models::organization::find_by_name(&mut app.conn(), "Default").unwrap().unwrap();
-        for i in 0..23 {
-            let spec = tessera::clients::ClientSpec {
-                organization_id: org.id,
-                name: tessera::domain::ClientName::parse(&format!("App {i:02}")).unwrap(),
-                grants: tessera::domain::Grants::parse(["client_credentials"]).unwrap(),
-                owner_user_id: Some(owner.id),
-                frontend: false,
-            };
-            let actor = tessera::clients::Actor { user_id: None, name: "test", ip: None };
-            tessera::clients::register(&mut app.conn(), &spec, true, None, &actor, app.state.now()).unwrap();
-        }
-        let page = app.get("/admin/oauth-applications?sort=name&dir=asc&per_page=10&page=3").await.text().await.unwrap();
-        assert!(page.contains("21–23 of 23"));
-        assert!(page.contains("Page 3 of 3"));
-        assert!(page.contains("App 22") && !page.contains("App 19"));
-        assert!(page.contains("rel=\"prev\""));
-        assert!(!page.contains("rel=\"next\""));
-        let mine = app.get(&format!("/admin/oauth-applications?owner={}", owner.id)).await.text().await.unwrap();
-        assert!(mine.contains("of 23"));
-    }
-
-    async fn an_empty_grid_says_so(backend: Backend) {
-        let app = spawn_app(backend).await;
-        app.signed_in_admin().await;
-        let page = app.get("/admin/oauth-applications").await.text().await.unwrap();
-        assert!(page.contains("No OAuth applications yet."));
-    }
-
     async fn editing_changes_the_application_but_never_its_client_id(backend: Backend) {
         let app = spawn_app(backend).await;
         let csrf = app.signed_in_admin().await;
@@ -416,111 +341,6 @@ both_backends! {
         }
         assert!(client::get(&mut app.conn(), row.id).unwrap().unwrap().active);
     }
-
-    async fn a_users_page_lists_their_applications_and_prefills_the_owner(backend: Backend) {
-        let app = spawn_app(backend).await;
-        app.signed_in_admin().await;
-        let (row, _) = create_application(&app, "Owned").await;
-        let owner_id = row.owner_user_id.unwrap();
-        let page = app.get(&format!("/admin/users/{owner_id}")).await.text().await.unwrap();
-        assert!(page.contains("Owned"));
-        assert!(page.contains(&format!("/admin/oauth-applications/new?owner={owner_id}")));
-        let form = app.get(&format!("/admin/oauth-applications/new?owner={owner_id}")).await.text().await.unwrap();
-        assert!(form.contains(&format!("<option value=\"{owner_id}\" selected>")));
-        let me = tessera::db::models::user::find_by_username(&mut app.conn(), ADMIN_USERNAME).unwrap().unwrap();
-        let mine = app.get(&format!("/admin/oauth-applications?owner={}", me.id)).await.text().await.unwrap();
-        assert!(mine.contains("My OAuth applications"));
-        assert!(mine.contains("No OAuth applications match these filters."));
-    }
-
-    async fn administrators_create_and_edit_users_with_inline_errors(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let csrf = app.signed_in_admin().await;
-        let bad = app.post_form("/admin/users/new", &[("csrf_token", &csrf), ("username", "a b"), ("email", "nope"),
-            ("kind", "customer"), ("password", "short"), ("password_confirm", "short")]).await;
-        assert_eq!(bad.status(), 200);
-        let bad = bad.text().await.unwrap();
-        assert!(bad.contains("A username may use letters, digits and . _ - @ only."));
-        assert!(bad.contains("Enter an email address like name@example.com."));
-        assert!(bad.contains("A password has at least 8 characters."));
-        let created = app.post_form("/admin/users/new", &[("csrf_token", &csrf), ("username", "Carol"), ("email", "carol@example.com"),
-            ("full_name", "Carol C"), ("kind", "customer"), ("password", "carol's password"), ("password_confirm", "carol's password")]).await;
-        assert_eq!(created.status(), 303);
-        let carol = tessera::db::models::user::find_by_username(&mut app.conn(), "carol").unwrap().unwrap();
-        assert_eq!(carol.kind, "customer");
-        assert!(carol.password_hash.starts_with("$argon2id$"));
-        let taken = app.post_form("/admin/users/new", &[("csrf_token", &csrf), ("username", "carol"), ("email", "c2@example.com"),
-            ("kind", "customer"), ("password", "carol's password"), ("password_confirm", "carol's password")]).await;
-        assert!(taken.text().await.unwrap().contains("This username is taken."));
-        let edited = app.post_form(&format!("/admin/users/{}/edit", carol.id), &[("csrf_token", &csrf), ("email", "new@example.com"),
-            ("full_name", ""), ("kind", "customer")]).await;
-        assert_eq!(edited.status(), 303);
-        let carol = tessera::db::models::user::get(&mut app.conn(), carol.id).unwrap().unwrap();
-        assert_eq!(carol.email, "new@example.com");
-        let users = app.get("/admin/users").await.text().await.unwrap();
-        assert!(users.contains("carol") && users.contains("Customer"));
-        let me = tessera::db::models::user::find_by_username(&mut app.conn(), ADMIN_USERNAME).unwrap().unwrap();
-        let demoted = app.post_form(&format!("/admin/users/{}/edit", me.id), &[("csrf_token", &csrf), ("email", "admin@example.com"),
-            ("kind", "backoffice")]).await;
-        assert!(demoted.text().await.unwrap().contains("You cannot take away your own administrator access."));
-        assert!(tessera::db::models::user::get(&mut app.conn(), me.id).unwrap().unwrap().is_admin);
-    }
-
-    async fn disabling_a_user_ends_their_sessions_and_cuts_off_their_tokens(backend: Backend) {
-        let app = spawn_app(backend).await;
-        app.create_user("second", "second's long password", "backoffice", true);
-        let other = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
-        let page = other.get(app.url("/admin/login")).send().await.unwrap().text().await.unwrap();
-        other.post(app.url("/admin/login")).form(&[("username", "second"), ("password", "second's long password"), ("csrf_token", &csrf_token(&page))]).send().await.unwrap();
-        assert_eq!(other.get(app.url("/admin")).send().await.unwrap().status(), 200);
-
-        let csrf = app.signed_in_admin().await;
-        let second = tessera::db::models::user::find_by_username(&mut app.conn(), "second").unwrap().unwrap();
-        assert_eq!(app.get(&format!("/admin/users/{}/disable", second.id)).await.status(), 200);
-        let done = app.post_form(&format!("/admin/users/{}/disable", second.id), &[("csrf_token", &csrf)]).await;
-        assert_eq!(done.status(), 303);
-        assert_eq!(other.get(app.url("/admin")).send().await.unwrap().status(), 303, "their session is gone");
-        let second = tessera::db::models::user::get(&mut app.conn(), second.id).unwrap().unwrap();
-        assert!(!second.enabled && second.tokens_revoked_before.is_some());
-
-        let me = tessera::db::models::user::find_by_username(&mut app.conn(), ADMIN_USERNAME).unwrap().unwrap();
-        let myself = app.post_form(&format!("/admin/users/{}/disable", me.id), &[("csrf_token", &csrf)]).await;
-        let page = app.get(&location(&myself)).await.text().await.unwrap();
-        assert!(page.contains("You cannot disable your own account."));
-    }
-
-    async fn a_new_password_ends_the_users_sessions(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let second = app.create_user("second", "second's long password", "backoffice", true);
-        let other = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
-        let page = other.get(app.url("/admin/login")).send().await.unwrap().text().await.unwrap();
-        other.post(app.url("/admin/login")).form(&[("username", "second"), ("password", "second's long password"), ("csrf_token", &csrf_token(&page))]).send().await.unwrap();
-        assert_eq!(other.get(app.url("/admin")).send().await.unwrap().status(), 200);
-
-        let csrf = app.signed_in_admin().await;
-        let reset = app.post_form(&format!("/admin/users/{}/edit", second.id), &[("csrf_token", &csrf), ("email", "second@example.com"),
-            ("kind", "backoffice"), ("is_admin", "on"), ("password", "a brand new password"), ("password_confirm", "a brand new password")]).await;
-        assert_eq!(reset.status(), 303);
-        assert_eq!(other.get(app.url("/admin")).send().await.unwrap().status(), 303, "signed out by the reset");
-        let second = tessera::db::models::user::get(&mut app.conn(), second.id).unwrap().unwrap();
-        assert!(second.tokens_revoked_before.is_some(), "tokens acting as the user are cut off");
-        assert_eq!(app.sign_in("second", "a brand new password").await.status(), 303);
-    }
-
-    async fn organizations_are_created_and_renamed_with_unique_names(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let csrf = app.signed_in_admin().await;
-        assert_eq!(app.post_form("/admin/organizations", &[("csrf_token", &csrf), ("name", "Acme")]).await.status(), 303);
-        let dup = app.post_form("/admin/organizations", &[("csrf_token", &csrf), ("name", "Acme")]).await.text().await.unwrap();
-        assert!(dup.contains("An organization with this name already exists."));
-        let acme = tessera::db::models::organization::find_by_name(&mut app.conn(), "Acme").unwrap().unwrap();
-        app.post_form(&format!("/admin/organizations/{}/edit", acme.id), &[("csrf_token", &csrf), ("name", "Acme Corp")]).await;
-        assert_eq!(tessera::db::models::organization::get(&mut app.conn(), acme.id).unwrap().unwrap().name, "Acme Corp");
-        let form = app.get("/admin/oauth-applications/new").await.text().await.unwrap();
-        assert!(form.contains("name=\"organization_id\""), "with two organizations the form asks which");
-        let missing = create_via_form(&app, &[("name", "Where"), ("grants", "password")]).await.text().await.unwrap();
-        assert!(missing.contains("Choose an organization."));
-    }
 }
 
 #[test]
@@ -590,64 +410,4 @@ fn the_command_line_creates_and_lists_applications_as_json() {
         String::from_utf8_lossy(&refused.stderr)
             .contains("Choose the user the client credentials tokens act as.")
     );
-}
-
-/// The back-office and the token endpoint agree at once: what an administrator switches
-/// off stops working at the next request (SECURITY.md 11, 21; ASVS 10.4.9).
-mod effect_on_tokens {
-    use super::create_application;
-    use crate::both_backends;
-    use crate::helpers::*;
-    use crate::oauth_support::{
-        TestClient, client_credentials, error_of, me, str_of, token_request,
-    };
-
-    async fn issue(app: &TestApp, client: &TestClient) -> String {
-        str_of(&client_credentials(app, client).await, "access_token").to_owned()
-    }
-
-    both_backends! {
-        async fn deactivating_in_the_back_office_refuses_the_next_token_request_and_existing_tokens(backend: Backend) {
-            let app = spawn_app(backend).await;
-            let csrf = app.signed_in_admin().await;
-            let (row, secret) = create_application(&app, "Switch").await;
-            let client = TestClient { id: row.id, client_id: row.client_id.clone(), secret };
-            let token = issue(&app, &client).await;
-            assert_eq!(me(&app, "/api/me", &token).await.status(), 200);
-
-            app.post_form(&format!("/admin/oauth-applications/{}/deactivate", row.id), &[("csrf_token", &csrf)]).await;
-            let (status, body) = error_of(token_request(&app, &client, &[("grant_type", "client_credentials")]).await).await;
-            assert_eq!((status, str_of(&body, "error")), (401, "invalid_client"));
-            assert_eq!(me(&app, "/api/me", &token).await.status(), 401, "the token it held is refused");
-
-            // JWT times are whole seconds: a token from the very second of the cut-off counts
-            // as issued before it.
-            app.clock.advance(chrono::TimeDelta::seconds(2));
-            app.post_form(&format!("/admin/oauth-applications/{}/activate", row.id), &[("csrf_token", &csrf)]).await;
-            let fresh = issue(&app, &client).await;
-            assert_eq!(me(&app, "/api/me", &fresh).await.status(), 200);
-        }
-
-        async fn deleting_in_the_back_office_refuses_the_application_everywhere(backend: Backend) {
-            let app = spawn_app(backend).await;
-            let csrf = app.signed_in_admin().await;
-            let (row, secret) = create_application(&app, "Gone").await;
-            let client = TestClient { id: row.id, client_id: row.client_id.clone(), secret };
-            let token = issue(&app, &client).await;
-            app.post_form(&format!("/admin/oauth-applications/{}/delete", row.id), &[("csrf_token", &csrf)]).await;
-            let (status, body) = error_of(token_request(&app, &client, &[("grant_type", "client_credentials")]).await).await;
-            assert_eq!((status, str_of(&body, "error")), (401, "invalid_client"));
-            assert_eq!(me(&app, "/api/me", &token).await.status(), 401);
-        }
-
-        async fn disabling_the_owner_in_the_back_office_refuses_tokens_acting_as_them(backend: Backend) {
-            let app = spawn_app(backend).await;
-            let csrf = app.signed_in_admin().await;
-            let (row, secret) = create_application(&app, "Acting").await;
-            let client = TestClient { id: row.id, client_id: row.client_id.clone(), secret };
-            let token = issue(&app, &client).await;
-            app.post_form(&format!("/admin/users/{}/disable", row.owner_user_id.unwrap()), &[("csrf_token", &csrf)]).await;
-            assert_eq!(me(&app, "/api/me", &token).await.status(), 401);
-        }
-    }
 }

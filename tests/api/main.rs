@@ -7,6 +7,8 @@ mod webdriver;
 
 mod admin_auth;
 mod applications;
+mod applications_grid;
+mod applications_tokens;
 mod browser;
 mod cli;
 mod foundation;
@@ -20,3 +22,4 @@ mod oauth_jwt;
 mod oauth_revoke_introspect;
 mod oauth_support;
 mod oauth_token_endpoint;
+mod users_and_organizations;
