@@ -21,6 +21,11 @@ impl Clock for SystemClock {
     }
 }
 
+/// A moment as pages and notices show it to people: to the minute, in UTC.
+pub fn display_time(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
 /// A clock the tests move by hand.
 pub struct ManualClock(Mutex<NaiveDateTime>);
 

@@ -280,17 +280,12 @@ fn create_client(settings: &Settings, args: CreateClient) -> anyhow::Result<()> 
         owner_user_id,
         frontend: args.frontend,
     };
-    let actor = Actor {
-        user_id: None,
-        name: "command line",
-        ip: None,
-    };
     let (client, secret) = clients::register(
         &mut conn,
         &spec,
         !args.inactive,
         None,
-        &actor,
+        &COMMAND_LINE,
         SystemClock.now(),
     )?;
     if args.json {

@@ -119,7 +119,7 @@ mod tests {
             hash.as_str(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-        assert!(hash.matches(&PlainSecret::presented("abc").hash()));
+        assert!(hash.matches(&SecretHash::of("abc")));
         assert!(!hash.matches(&SecretHash::of("abd")));
     }
 }

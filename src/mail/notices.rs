@@ -113,7 +113,7 @@ pub fn client_event(
         client_id: &client.client_id,
         organization: &organization,
         actor: actor.name,
-        when: now.format("%Y-%m-%d %H:%M UTC").to_string(),
+        when: crate::clock::display_time(now),
     };
     // A template that cannot render is a bug the tests catch; failing here rolls the change
     // back rather than committing it without its notice.

@@ -4,7 +4,7 @@
 
 use crate::db::models::client::Client;
 use crate::db::models::refresh_token as refresh_model;
-use crate::domain::PlainSecret;
+use crate::domain::SecretHash;
 use crate::domain::secret::REFRESH_TOKEN_PREFIX;
 use crate::oauth::bearer;
 use crate::oauth::client_auth;
@@ -67,7 +67,7 @@ async fn refresh_token(
     client: &Client,
     token: &str,
 ) -> Result<Option<Value>, OAuthError> {
-    let hash = PlainSecret::presented(token).hash().into_string();
+    let hash = SecretHash::of(token).into_string();
     let client = client.clone();
     let now = state.now();
     let issuer = state.settings.issuer.clone();

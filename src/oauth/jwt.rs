@@ -5,12 +5,13 @@
 //! and exactly that key's algorithm: `none` and HS* can never be accepted, and a token cannot
 //! pick its own algorithm. Expiry is checked against Tessera's clock, not the library's.
 
-use crate::oauth::keys::{KeyError, KeyStore, SigningKey};
+use crate::oauth::keys::{KeyError, KeyStore, SigningAlg, SigningKey};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
 use jsonwebtoken::Validation;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 /// RFC 9068 §2.1: the media type of access tokens, without its `application/` prefix.
 pub const TOKEN_TYPE: &str = "at+jwt";
@@ -40,24 +41,17 @@ pub struct AccessClaims {
     pub tessera_kind: String,
 }
 
-#[derive(Serialize)]
-struct Header<'a> {
-    alg: &'a str,
-    typ: &'a str,
-    kid: &'a str,
+/// The base64url JWS header of the tokens a key signs: `{alg, typ, kid}`.
+pub fn encoded_header(alg: SigningAlg, kid: &str) -> String {
+    let header = json!({"alg": alg.name(), "typ": TOKEN_TYPE, "kid": kid});
+    URL_SAFE_NO_PAD.encode(header.to_string())
 }
 
 /// Signs the claims as an RFC 9068 JWT with `key`.
 pub fn sign(key: &SigningKey, claims: &AccessClaims) -> Result<String, KeyError> {
-    let header = serde_json::to_vec(&Header {
-        alg: key.alg.name(),
-        typ: TOKEN_TYPE,
-        kid: &key.kid,
-    })
-    .map_err(|_| KeyError::Sign)?;
     let payload = serde_json::to_vec(claims).map_err(|_| KeyError::Sign)?;
     let mut token = String::with_capacity(1024);
-    URL_SAFE_NO_PAD.encode_string(header, &mut token);
+    token.push_str(&key.jws_header);
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(payload, &mut token);
     let signature = key.sign(token.as_bytes())?;

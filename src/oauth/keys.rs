@@ -99,55 +99,49 @@ pub struct SigningKey {
     pair: Pair,
     pub decoding_key: DecodingKey,
     pub jwk: Value,
+    /// The JWS header every token this key signs carries, already base64url-encoded: it
+    /// never changes, so it is not rebuilt per token.
+    pub jws_header: String,
 }
 
 impl SigningKey {
     fn from_pkcs8(kid: String, der: &[u8]) -> Option<Self> {
         let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
-        if let Ok(pair) = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der) {
-            // Uncompressed point: 0x04 || x || y.
-            let point = pair.public_key().as_ref();
-            let (x, y) = (b64(point.get(1..33)?), b64(point.get(33..65)?));
-            let decoding_key = DecodingKey::from_ec_components(&x, &y).ok()?;
-            let jwk = json!({"kty": "EC", "crv": "P-256", "x": x, "y": y,
-                             "kid": kid, "alg": "ES256", "use": "sig"});
-            return Some(Self {
-                kid,
-                alg: SigningAlg::Es256,
-                pair: Pair::Es256(pair),
-                decoding_key,
-                jwk,
-            });
-        }
-        if let Ok(pair) = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
-            let x = b64(pair.public_key().as_ref());
-            let decoding_key = DecodingKey::from_ed_components(&x).ok()?;
-            let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": x,
-                             "kid": kid, "alg": "EdDSA", "use": "sig"});
-            return Some(Self {
-                kid,
-                alg: SigningAlg::EdDsa,
-                pair: Pair::EdDsa(pair),
-                decoding_key,
-                jwk,
-            });
-        }
-        if let Ok(pair) = RsaKeyPair::from_pkcs8(der) {
-            let public = pair.public_key();
-            let n = b64(public.modulus().big_endian_without_leading_zero());
-            let e = b64(public.exponent().big_endian_without_leading_zero());
-            let decoding_key = DecodingKey::from_rsa_components(&n, &e).ok()?;
-            let jwk = json!({"kty": "RSA", "n": n, "e": e,
-                             "kid": kid, "alg": "RS256", "use": "sig"});
-            return Some(Self {
-                kid,
-                alg: SigningAlg::Rs256,
-                pair: Pair::Rs256(pair),
-                decoding_key,
-                jwk,
-            });
-        }
-        None
+        let (alg, pair, decoding_key, mut jwk) =
+            if let Ok(pair) = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der) {
+                // Uncompressed point: 0x04 || x || y.
+                let point = pair.public_key().as_ref();
+                let (x, y) = (b64(point.get(1..33)?), b64(point.get(33..65)?));
+                let decoding_key = DecodingKey::from_ec_components(&x, &y).ok()?;
+                let jwk = json!({"kty": "EC", "crv": "P-256", "x": x, "y": y});
+                (SigningAlg::Es256, Pair::Es256(pair), decoding_key, jwk)
+            } else if let Ok(pair) = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
+                let x = b64(pair.public_key().as_ref());
+                let decoding_key = DecodingKey::from_ed_components(&x).ok()?;
+                let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": x});
+                (SigningAlg::EdDsa, Pair::EdDsa(pair), decoding_key, jwk)
+            } else if let Ok(pair) = RsaKeyPair::from_pkcs8(der) {
+                let public = pair.public_key();
+                let n = b64(public.modulus().big_endian_without_leading_zero());
+                let e = b64(public.exponent().big_endian_without_leading_zero());
+                let decoding_key = DecodingKey::from_rsa_components(&n, &e).ok()?;
+                let jwk = json!({"kty": "RSA", "n": n, "e": e});
+                (SigningAlg::Rs256, Pair::Rs256(pair), decoding_key, jwk)
+            } else {
+                return None;
+            };
+        jwk["kid"] = json!(kid);
+        jwk["alg"] = json!(alg.name());
+        jwk["use"] = json!("sig");
+        let jws_header = crate::oauth::jwt::encoded_header(alg, &kid);
+        Some(Self {
+            kid,
+            alg,
+            pair,
+            decoding_key,
+            jwk,
+            jws_header,
+        })
     }
 
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {

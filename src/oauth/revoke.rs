@@ -7,7 +7,7 @@
 
 use crate::db::models::refresh_token as refresh_model;
 use crate::db::models::revoked_access_token::{self, NewRevokedAccessToken};
-use crate::domain::PlainSecret;
+use crate::domain::SecretHash;
 use crate::domain::secret::REFRESH_TOKEN_PREFIX;
 use crate::oauth::client_auth;
 use crate::oauth::error::{OAuthError, no_store};
@@ -27,7 +27,7 @@ pub async fn handle(
     let now = state.now();
     let client = auth.client;
     if token.starts_with(REFRESH_TOKEN_PREFIX) {
-        let hash = PlainSecret::presented(token).hash().into_string();
+        let hash = SecretHash::of(token).into_string();
         crate::db::run(&state.pool, move |conn| {
             if let Some(found) = refresh_model::find_by_hash(conn, &hash)?
                 && found.client_id == client.id

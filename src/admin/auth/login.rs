@@ -2,7 +2,7 @@ use crate::admin::auth::{client_ip, csrf, session};
 use crate::admin::{Layout, render, see_other, set_cookie};
 use crate::db::models::audit_event::{self, NewAuditEvent};
 use crate::db::models::{admin_session, user};
-use crate::domain::PlainSecret;
+use crate::domain::SecretHash;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::throttle::retry_after_seconds;
@@ -148,9 +148,7 @@ pub async fn submit(
     state.sign_in_by_user.record_success(&user_key);
 
     if let Some(previous) = req.cookie(session::SESSION_COOKIE) {
-        let previous = PlainSecret::presented(previous.value())
-            .hash()
-            .into_string();
+        let previous = SecretHash::of(previous.value()).into_string();
         crate::db::run(&state.pool, move |conn| {
             admin_session::delete_by_hash(conn, &previous).map_err(AppError::from)
         })

@@ -5,8 +5,8 @@
 use crate::admin::auth::csrf;
 use crate::db::models::admin_session::{self, NewAdminSession};
 use crate::db::models::user::User;
-use crate::domain::PlainSecret;
 use crate::domain::secret::random_hex;
+use crate::domain::{PlainSecret, SecretHash};
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
@@ -49,9 +49,8 @@ impl FromRequest for SignedIn {
         Box::pin(async move {
             origin_check?;
             let state = state.ok_or_else(|| AppError::Internal("no app state".into()))?;
-            let token_hash = PlainSecret::presented(&cookie.ok_or(AppError::Unauthenticated)?)
-                .hash()
-                .into_string();
+            let token_hash =
+                SecretHash::of(&cookie.ok_or(AppError::Unauthenticated)?).into_string();
             let now = state.now();
             let idle = state.settings.session_idle_timeout;
             let absolute = state.settings.session_absolute_timeout;

@@ -7,7 +7,7 @@ use crate::admin::{Layout, render, see_other, set_cookie};
 use crate::db::models::audit_event::{self, NewAuditEvent};
 use crate::db::models::organization;
 use crate::db::models::user::{self, NewUser};
-use crate::domain::{Email, Password, PlainSecret, UserKind, Username};
+use crate::domain::{Email, Password, SecretHash, UserKind, Username};
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -41,7 +41,7 @@ pub struct SetupForm {
 
 /// Whether `token` is the current one-time setup token.
 fn token_is_valid(state: &AppState, token: &str) -> bool {
-    let presented = PlainSecret::presented(token).hash();
+    let presented = SecretHash::of(token);
     state
         .setup_token
         .lock()
@@ -52,7 +52,7 @@ fn token_is_valid(state: &AppState, token: &str) -> bool {
 
 /// Consumes the token; of two simultaneous submissions only one gets `true`.
 fn take_token(state: &AppState, token: &str) -> bool {
-    let presented = PlainSecret::presented(token).hash();
+    let presented = SecretHash::of(token);
     let Ok(mut guard) = state.setup_token.lock() else {
         return false;
     };
@@ -73,7 +73,7 @@ fn restore_token(state: &AppState, token: &str) {
     if let Ok(mut guard) = state.setup_token.lock()
         && guard.is_none()
     {
-        *guard = Some(PlainSecret::presented(token).hash());
+        *guard = Some(SecretHash::of(token));
     }
 }
 

@@ -1,9 +1,9 @@
 //! The applications grid. Filters, sort and page live in the query string, so any view can
 //! be bookmarked; a value that does not parse is ignored rather than refused.
 
-use super::display_time;
 use crate::admin::auth::SignedIn;
 use crate::admin::{Layout, render};
+use crate::clock::display_time;
 use crate::db::models::client::{self, GridFilter, GridRow, GridSort};
 use crate::db::models::organization::{self, Organization};
 use crate::domain::GrantType;

@@ -46,8 +46,3 @@ pub async fn load(state: &AppState, id: i64) -> Result<Client, AppError> {
     .await?
     .ok_or(AppError::NotFound)
 }
-
-/// Timestamps as the grid and the view page show them.
-pub fn display_time(t: chrono::NaiveDateTime) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
-}

@@ -1,7 +1,8 @@
-use super::{display_time, load};
+use super::load;
 use crate::admin::auth::SignedIn;
 use crate::admin::{Layout, render};
 use crate::clients::ClientEvent;
+use crate::clock::display_time;
 use crate::db::models::audit_event::{self, AuditEvent};
 use crate::db::models::client::Client;
 use crate::db::models::client_secret::{self, ClientSecret};

@@ -1,7 +1,7 @@
 use super::load;
 use crate::admin::auth::SignedIn;
-use crate::admin::clients::display_time;
 use crate::admin::{Layout, render};
+use crate::clock::display_time;
 use crate::db::models::client::{self, Client};
 use crate::db::models::organization;
 use crate::db::models::user::User;

@@ -31,6 +31,16 @@ impl Client {
     pub fn grants(&self) -> Grants {
         Grants::from_stored(&self.grants)
     }
+
+    /// The users the application serves: customers for a frontend application, back-office
+    /// users otherwise.
+    pub fn user_kind(&self) -> crate::domain::UserKind {
+        if self.frontend {
+            crate::domain::UserKind::Customer
+        } else {
+            crate::domain::UserKind::Backoffice
+        }
+    }
 }
 
 #[derive(Insertable)]

@@ -1,7 +1,7 @@
 //! RFC 6749 §4.4: a confidential application gets a token for itself, acting as its owner.
 //! `sub` is the client id (RFC 9068 §2.2); no refresh token (§4.4.3).
 
-use super::{Issued, access_token, requested_scope, user_kind_for};
+use super::{Issued, access_token, requested_scope};
 use crate::domain::Scope;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::OAuthError;
@@ -22,7 +22,7 @@ pub fn issue(
     let owner = auth
         .owner
         .as_ref()
-        .filter(|owner| owner.enabled && owner.kind() == user_kind_for(client))
+        .filter(|owner| owner.enabled && owner.kind() == client.user_kind())
         .ok_or(OAuthError::InvalidGrant(
             "The user this application acts for is missing or disabled.",
         ))?;

@@ -11,7 +11,7 @@ use crate::db::models::client::Client;
 use crate::db::models::refresh_token::{self as refresh_model, NewRefreshToken};
 use crate::db::models::user::User;
 use crate::domain::secret::{REFRESH_TOKEN_PREFIX, random_bytes, random_hex};
-use crate::domain::{PlainSecret, Scope, UserKind};
+use crate::domain::{PlainSecret, Scope};
 use crate::oauth::error::OAuthError;
 use crate::oauth::jwt::{self, AccessClaims};
 use crate::oauth::params::Params;
@@ -46,16 +46,6 @@ pub fn requested_scope(params: &Params, allowed: &Scope) -> Result<Scope, OAuthE
                 ))
             }
         }
-    }
-}
-
-/// The kind of user an application serves: customers for a frontend application,
-/// back-office users otherwise.
-pub fn user_kind_for(client: &Client) -> UserKind {
-    if client.frontend {
-        UserKind::Customer
-    } else {
-        UserKind::Backoffice
     }
 }
 

@@ -5,7 +5,7 @@
 //! usernames exist. The user must be enabled, of the application's kind, and a member of
 //! the application's organization.
 
-use super::{Family, Issued, access_token, requested_scope, store_refresh_token, user_kind_for};
+use super::{Family, Issued, access_token, requested_scope, store_refresh_token};
 use crate::admin::auth::client_ip;
 use crate::db::models::audit_event::{self, NewAuditEvent};
 use crate::db::models::user;
@@ -65,7 +65,7 @@ pub async fn issue(
         .passwords
         .verify(found.as_ref().map(|u| u.password_hash.as_str()), password)
         .await;
-    let expected_kind = user_kind_for(client);
+    let expected_kind = client.user_kind();
     let accepted = found.as_ref().is_some_and(|u| {
         verified
             && u.enabled

@@ -3,13 +3,13 @@
 //! of two concurrent refreshes — revokes the whole family, since either the client or an
 //! attacker holds a copy and there is no telling which.
 
-use super::{Family, Issued, access_token, store_refresh_token, user_kind_for};
+use super::{Family, Issued, access_token, store_refresh_token};
 use crate::db::DbConn;
 use crate::db::models::audit_event::{self, NewAuditEvent};
 use crate::db::models::client::Client;
 use crate::db::models::refresh_token::{self as refresh_model, RefreshToken};
 use crate::db::models::user::{self, User};
-use crate::domain::{PlainSecret, Scope};
+use crate::domain::{PlainSecret, Scope, SecretHash};
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
@@ -41,7 +41,7 @@ pub async fn issue(
         .map(Scope::parse)
         .transpose()
         .map_err(|_| OAuthError::InvalidScope("The scope is malformed."))?;
-    let token_hash = PlainSecret::presented(presented).hash().into_string();
+    let token_hash = SecretHash::of(presented).into_string();
     let client = auth.client.clone();
     let lifetime = state.settings.refresh_token_ttl;
     let now = state.now();
@@ -150,7 +150,7 @@ pub fn live_user(
     };
     Ok(user::get(conn, user_id)?.filter(|u| {
         u.enabled
-            && u.kind() == user_kind_for(client)
+            && u.kind() == client.user_kind()
             && u.tokens_revoked_before
                 .is_none_or(|cut| token.issued_at > cut)
     }))
