@@ -89,8 +89,15 @@ impl ClientError {
     }
 }
 
-fn check(conn: &mut DbConn, spec: &ClientSpec, except_id: Option<i64>) -> Result<(), ClientError> {
-    if organization::get(conn, spec.organization_id)?.is_none() {
+/// Checks `spec` for an application of `organization_id`: the spec's own for a new one,
+/// the existing one's on edit (an application never changes organization).
+fn check(
+    conn: &mut DbConn,
+    spec: &ClientSpec,
+    organization_id: i64,
+    except_id: Option<i64>,
+) -> Result<(), ClientError> {
+    if organization::get(conn, organization_id)?.is_none() {
         return Err(ClientError::UnknownOrganization);
     }
     match spec.owner_user_id {
@@ -116,7 +123,7 @@ fn check(conn: &mut DbConn, spec: &ClientSpec, except_id: Option<i64>) -> Result
     }
     if client::name_taken(
         conn,
-        spec.organization_id,
+        organization_id,
         spec.owner_user_id,
         spec.name.as_str(),
         except_id,
@@ -169,7 +176,7 @@ pub fn register(
         {
             return Err(ClientError::AlreadyCreated(Box::new(existing)));
         }
-        check(conn, spec, None)?;
+        check(conn, spec, spec.organization_id, None)?;
         let client_id = random_hex(16);
         let created = client::create(
             conn,
@@ -225,11 +232,7 @@ pub fn update(
 ) -> Result<Client, ClientError> {
     crate::db::transaction(conn, |conn| {
         let existing = client::get(conn, id)?.ok_or(ClientError::NotFound)?;
-        let spec = ClientSpec {
-            organization_id: existing.organization_id,
-            ..clone_spec(spec)
-        };
-        check(conn, &spec, Some(id))?;
+        check(conn, spec, existing.organization_id, Some(id))?;
         client::update(
             conn,
             id,
@@ -249,16 +252,6 @@ pub fn update(
         }
         Ok(updated)
     })
-}
-
-fn clone_spec(spec: &ClientSpec) -> ClientSpec {
-    ClientSpec {
-        organization_id: spec.organization_id,
-        name: spec.name.clone(),
-        grants: spec.grants.clone(),
-        owner_user_id: spec.owner_user_id,
-        frontend: spec.frontend,
-    }
 }
 
 /// Activates or deactivates. Deactivating refuses the application at the token endpoint at

@@ -10,8 +10,10 @@ use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use diesel::dsl::count_star;
 use diesel::prelude::*;
 use serde::Deserialize;
+use std::collections::HashMap;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/organizations", web::get().to(list))
@@ -57,22 +59,26 @@ async fn list_page(
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let rows = crate::db::run(&state.pool, |conn| {
-        let mut rows = Vec::new();
-        for org in organization::list(conn)? {
-            let users = users::table
-                .filter(users::organization_id.eq(org.id))
-                .count()
-                .get_result(conn)?;
-            let applications = clients::table
-                .filter(clients::organization_id.eq(org.id))
-                .count()
-                .get_result(conn)?;
-            rows.push(Row {
+        let users: HashMap<Option<i64>, i64> = users::table
+            .group_by(users::organization_id)
+            .select((users::organization_id, count_star()))
+            .load::<(Option<i64>, i64)>(conn)?
+            .into_iter()
+            .collect();
+        let applications: HashMap<i64, i64> = clients::table
+            .group_by(clients::organization_id)
+            .select((clients::organization_id, count_star()))
+            .load::<(i64, i64)>(conn)?
+            .into_iter()
+            .collect();
+        let rows = organization::list(conn)?
+            .into_iter()
+            .map(|org| Row {
+                users: users.get(&Some(org.id)).copied().unwrap_or(0),
+                applications: applications.get(&org.id).copied().unwrap_or(0),
                 organization: org,
-                users,
-                applications,
-            });
-        }
+            })
+            .collect::<Vec<_>>();
         Ok::<_, AppError>(rows)
     })
     .await?;

@@ -224,10 +224,6 @@ impl GridPage {
         self.params
             .url_with(&[("per_page", size.to_string()), ("page", String::new())])
     }
-
-    pub fn clear_url(&self) -> &'static str {
-        "/admin/oauth-applications"
-    }
 }
 
 pub async fn show(
