@@ -79,4 +79,26 @@ both_backends! {
         let page = app.get("/admin/oauth-applications").await.text().await.unwrap();
         assert!(page.contains("No OAuth applications yet."));
     }
+
+    async fn the_grid_filters_by_organization(backend: Backend) {
+        let app = spawn_app(backend).await;
+        app.signed_in_admin().await;
+        create_application(&app, "At home").await;
+        let owner = tessera::db::models::user::find_by_username(&mut app.conn(), "owner").unwrap().unwrap();
+        let acme = tessera::db::models::organization::create(&mut app.conn(), "Acme", app.state.now()).unwrap();
+        let spec = tessera::clients::ClientSpec {
+            organization_id: acme.id,
+            name: tessera::domain::ClientName::parse("Abroad").unwrap(),
+            grants: tessera::domain::Grants::parse(["password"]).unwrap(),
+            owner_user_id: Some(owner.id),
+            frontend: false,
+        };
+        let actor = tessera::clients::Actor { user_id: None, name: "test", ip: None };
+        tessera::clients::register(&mut app.conn(), &spec, true, None, &actor, app.state.now()).unwrap();
+        let page = app.get(&format!("/admin/oauth-applications?organization={}", acme.id)).await.text().await.unwrap();
+        assert_eq!(grid_names(&page), ["Abroad"]);
+        assert!(page.contains(&format!("<option value=\"{}\" selected>Acme</option>", acme.id)));
+        let all = app.get("/admin/oauth-applications").await.text().await.unwrap();
+        assert_eq!(grid_names(&all).len(), 2);
+    }
 }

@@ -89,7 +89,7 @@ both_backends! {
 }
 
 #[tokio::test]
-async fn a_database_that_goes_away_makes_readyz_fail_and_pages_show_a_generic_500() {
+async fn a_database_failure_shows_a_generic_500_page_with_the_cause_in_the_log_only() {
     let app = spawn_app(Backend::Sqlite).await;
     app.signed_in_admin().await;
     // Remove the tables under the running server: the next query fails.
@@ -146,4 +146,33 @@ async fn a_read_then_write_transaction_survives_a_concurrent_writer_on_sqlite() 
 
 fn app_now() -> chrono::NaiveDateTime {
     tessera::clock::Clock::now(&tessera::clock::SystemClock)
+}
+
+/// `/readyz` reports the database, `/healthz` only the process.
+#[tokio::test]
+async fn readiness_fails_while_the_database_refuses_connections_and_health_does_not() {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    let Some(admin_url) = postgres_url() else {
+        eprintln!("skipped: TESSERA_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let app = spawn_app(Backend::Postgres).await;
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    let tessera::db::DatabaseUrl::Postgres(url) = &app.state.settings.database_url else {
+        unreachable!("a PostgreSQL app");
+    };
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    let mut admin = PgConnection::establish(&admin_url).unwrap();
+    diesel::sql_query(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+        .execute(&mut admin)
+        .unwrap();
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    ))
+    .execute(&mut admin)
+    .unwrap();
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 503);
+    assert_eq!(ready.text().await.unwrap(), "database unavailable");
+    assert_eq!(app.get("/healthz").await.status(), 200);
 }
