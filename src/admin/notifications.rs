@@ -1,10 +1,10 @@
 //! System > Notifications: the mail outbox, so an administrator can see what was sent, what
 //! waits and why, and send a failed notice again once the mail server is back.
 
-use crate::admin::auth::{SignedIn, client_ip, flash_and_redirect};
+use crate::admin::auth::{SignedIn, flash_and_redirect};
 use crate::admin::form::CsrfForm;
 use crate::admin::{Layout, render};
-use crate::db::models::audit_event::{self, NewAuditEvent};
+use crate::audit::{self, AuditAction};
 use crate::db::models::mail_outbox::{self, MailStatus, OutboxMail};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -88,7 +88,7 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let filter = query.status.as_deref().and_then(MailStatus::parse);
-    let (mails, counts) = crate::db::run(&state.pool, move |conn| {
+    let (mails, counts) = crate::db::query(&state.pool, move |conn| {
         let mails = mail_outbox::list_recent(conn, filter, SHOWN)?;
         let counts = MailStatus::ALL
             .into_iter()
@@ -98,8 +98,8 @@ pub async fn list(
                     count: mail_outbox::count_with_status(conn, status)?,
                 })
             })
-            .collect::<Result<Vec<_>, AppError>>()?;
-        Ok::<_, AppError>((mails, counts))
+            .collect::<diesel::QueryResult<Vec<_>>>()?;
+        Ok((mails, counts))
     })
     .await?;
     render(&NotificationsPage {
@@ -123,27 +123,19 @@ pub async fn retry(
 ) -> Result<HttpResponse, AppError> {
     session.verify_csrf(&form.csrf_token)?;
     let id = path.into_inner();
-    let now = state.now();
-    let actor_id = session.user.id;
-    let actor = session.user.username.clone();
-    let ip = client_ip(&req);
+    let (actor, now) = (session.actor(&req), state.now());
     let retried = crate::db::run(&state.pool, move |conn| {
         let mail = mail_outbox::get(conn, id)?.ok_or(AppError::NotFound)?;
         if !mail_outbox::retry_now(conn, id, now)? {
             return Ok::<_, AppError>(false);
         }
-        audit_event::record(
+        audit::record(
             conn,
-            &NewAuditEvent {
-                actor_user_id: Some(actor_id),
-                actor: &actor,
-                action: "mail_retried",
-                target_type: "mail",
-                target_id: Some(id),
-                detail: &mail.subject,
-                ip: ip.as_deref(),
-                created_at: now,
-            },
+            &actor,
+            AuditAction::MailRetried,
+            Some(id),
+            &mail.subject,
+            now,
         )?;
         Ok(true)
     })

@@ -5,8 +5,7 @@
 //! same work: one query, a constant-time comparison (against a dummy hash when there is
 //! nothing to compare with), and an audit row.
 
-use crate::admin::auth::client_ip;
-use crate::db::models::audit_event::{self, NewAuditEvent};
+use crate::audit::{self, Actor, AuditAction};
 use crate::db::models::client::{self, Client};
 use crate::db::models::user::User;
 use crate::domain::PlainSecret;
@@ -147,7 +146,7 @@ pub async fn authenticate(
 ) -> Result<AuthenticatedClient, OAuthError> {
     let credentials = credentials(req, params)?;
     let now = state.now();
-    let ip = client_ip(req);
+    let ip = crate::client_address::of(req);
     let pair_key = throttles::client_key(&credentials.client_id, ip.as_deref());
     let address_key = throttles::address_key(ip.as_deref());
     let limits = &state.token_throttles;
@@ -191,19 +190,14 @@ pub async fn authenticate(
             (Some(f), None, Some(secret_id)) => Ok(Ok((f.client, f.owner, secret_id))),
             (found, failure, _) => {
                 let failure = failure.unwrap_or(Failure::UnknownClient);
-                let actor: String = client_id.chars().take(MAX_AUDITED_ID).collect();
-                audit_event::record(
+                let claimed: String = client_id.chars().take(MAX_AUDITED_ID).collect();
+                audit::record(
                     conn,
-                    &NewAuditEvent {
-                        actor_user_id: None,
-                        actor: &actor,
-                        action: "client_auth_failed",
-                        target_type: "client",
-                        target_id: found.map(|f| f.client.id),
-                        detail: failure.detail(),
-                        ip: ip.as_deref(),
-                        created_at: now,
-                    },
+                    &Actor::anonymous(claimed, ip.clone()),
+                    AuditAction::ClientAuthFailed,
+                    found.map(|f| f.client.id),
+                    failure.detail(),
+                    now,
                 )?;
                 Ok(Err(()))
             }

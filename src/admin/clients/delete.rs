@@ -1,10 +1,10 @@
 //! Delete an application and everything issued to it, after a confirmation page.
 
-use super::{load, view_url};
-use crate::admin::auth::{ActorInfo, SignedIn, flash_and_redirect};
+use super::{GRID_URL, load, view_url};
+use crate::admin::auth::{SignedIn, flash_and_redirect};
 use crate::admin::confirm::{Question, ask};
 use crate::admin::form::CsrfForm;
-use crate::admin::outcome;
+use crate::admin::keep_refusals;
 use crate::clients::{self, ClientError};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -32,7 +32,7 @@ pub async fn confirm(
 }
 
 #[tracing::instrument(skip_all, fields(admin = %session.user.username))]
-pub async fn submit(
+pub async fn delete(
     req: HttpRequest,
     session: SignedIn,
     state: web::Data<AppState>,
@@ -41,19 +41,20 @@ pub async fn submit(
 ) -> Result<HttpResponse, AppError> {
     session.verify_csrf(&form.csrf_token)?;
     let id = path.into_inner();
-    let actor = ActorInfo::of(&session, &req);
-    let now = state.now();
+    let (actor, now) = (session.actor(&req), state.now());
     let result = crate::db::run(&state.pool, move |conn| {
-        outcome(clients::delete(conn, id, &actor.actor(), now))
+        keep_refusals(clients::delete(conn, id, &actor, now))
     })
     .await?;
     state.mail_queued();
     match result {
         Ok(client) => {
             let message = format!("Deleted {}.", client.name);
-            flash_and_redirect(&state, &session, message, "/admin/oauth-applications").await
+            flash_and_redirect(&state, &session, message, GRID_URL).await
         }
         Err(ClientError::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(AppError::Internal(e.to_string())),
+        Err(refusal) => {
+            flash_and_redirect(&state, &session, refusal.to_string(), &view_url(id)).await
+        }
     }
 }

@@ -1,10 +1,10 @@
 //! Activate and deactivate. Deactivation asks first, on a page of its own.
 
 use super::{load, view_url};
-use crate::admin::auth::{ActorInfo, SignedIn, flash_and_redirect};
+use crate::admin::auth::{SignedIn, flash_and_redirect};
 use crate::admin::confirm::{Question, ask};
 use crate::admin::form::CsrfForm;
-use crate::admin::outcome;
+use crate::admin::keep_refusals;
 use crate::clients::{self, ClientError};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -31,36 +31,65 @@ pub async fn confirm_deactivate(
     )
 }
 
-/// `POST /{id}/activate` and `POST /{id}/deactivate`.
 #[tracing::instrument(skip_all, fields(admin = %session.user.username))]
-pub async fn change(
+pub async fn activate(
     req: HttpRequest,
     session: SignedIn,
     state: web::Data<AppState>,
-    path: web::Path<(i64, String)>,
+    path: web::Path<i64>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
     session.verify_csrf(&form.csrf_token)?;
-    let (id, action) = path.into_inner();
-    let active = action == "activate";
-    let actor = ActorInfo::of(&session, &req);
-    let now = state.now();
+    let (id, actor, now) = (path.into_inner(), session.actor(&req), state.now());
     let result = crate::db::run(&state.pool, move |conn| {
-        outcome(clients::set_active(conn, id, active, &actor.actor(), now))
+        keep_refusals(clients::activate(conn, id, &actor, now))
     })
     .await?;
-    state.mail_queued();
-    let client = match result {
-        Ok(client) => client,
-        Err(ClientError::NotFound) => return Err(AppError::NotFound),
-        Err(e) => return Err(AppError::Internal(e.to_string())),
-    };
-    let verb = if active { "Activated" } else { "Deactivated" };
-    flash_and_redirect(
+    report(
         &state,
         &session,
-        format!("{verb} {}.", client.name),
-        &view_url(id),
+        id,
+        result.map(|c| format!("Activated {}.", c.name)),
     )
     .await
+}
+
+#[tracing::instrument(skip_all, fields(admin = %session.user.username))]
+pub async fn deactivate(
+    req: HttpRequest,
+    session: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    session.verify_csrf(&form.csrf_token)?;
+    let (id, actor, now) = (path.into_inner(), session.actor(&req), state.now());
+    let result = crate::db::run(&state.pool, move |conn| {
+        keep_refusals(clients::deactivate(conn, id, &actor, now))
+    })
+    .await?;
+    report(
+        &state,
+        &session,
+        id,
+        result.map(|c| format!("Deactivated {}.", c.name)),
+    )
+    .await
+}
+
+/// Wakes the mail worker for the owner's notice and shows the outcome on the application's
+/// page.
+async fn report(
+    state: &AppState,
+    session: &SignedIn,
+    id: i64,
+    result: Result<String, ClientError>,
+) -> Result<HttpResponse, AppError> {
+    state.mail_queued();
+    let message = match result {
+        Ok(message) => message,
+        Err(ClientError::NotFound) => return Err(AppError::NotFound),
+        Err(refusal) => refusal.to_string(),
+    };
+    flash_and_redirect(state, session, message, &view_url(id)).await
 }
