@@ -176,14 +176,7 @@ pub fn enable(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<User, UserError> {
-    crate::db::transaction(conn, |conn| {
-        if user::set_enabled(conn, id, true, now)? {
-            let changed = user::get(conn, id)?.ok_or(UserError::NotFound)?;
-            record(conn, &changed, AuditAction::UserEnabled, actor, now)?;
-            return Ok(changed);
-        }
-        user::get(conn, id)?.ok_or(UserError::NotFound)
-    })
+    switch(conn, id, true, actor, now)
 }
 
 /// Ends the user's sessions and tokens at once. Disabling a disabled user changes nothing.
@@ -196,13 +189,31 @@ pub fn disable(
     if actor.user_id() == Some(id) {
         return Err(UserError::DisablingSelf);
     }
+    switch(conn, id, false, actor, now)
+}
+
+/// Sets `enabled`; only the change that flips the flag writes history.
+fn switch(
+    conn: &mut DbConn,
+    id: i64,
+    enabled: bool,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<User, UserError> {
     crate::db::transaction(conn, |conn| {
-        if user::set_enabled(conn, id, false, now)? {
+        let flipped = user::set_enabled(conn, id, enabled, now)?;
+        if flipped && !enabled {
             end_sessions_and_tokens(conn, id, now)?;
-            let changed = user::get(conn, id)?.ok_or(UserError::NotFound)?;
-            record(conn, &changed, AuditAction::UserDisabled, actor, now)?;
-            return Ok(changed);
         }
-        user::get(conn, id)?.ok_or(UserError::NotFound)
+        let user = user::get(conn, id)?.ok_or(UserError::NotFound)?;
+        if flipped {
+            let action = if enabled {
+                AuditAction::UserEnabled
+            } else {
+                AuditAction::UserDisabled
+            };
+            record(conn, &user, action, actor, now)?;
+        }
+        Ok(user)
     })
 }

@@ -12,6 +12,7 @@ mod users;
 
 pub use layout::Layout;
 
+use crate::admin::auth::SignedIn;
 use crate::error::AppError;
 use actix_web::http::header::{self, ContentType};
 use actix_web::middleware::DefaultHeaders;
@@ -35,7 +36,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Unknown back-office addresses answer 404 only to signed-in users; others go to sign-in.
-async fn not_found(_: auth::SignedIn) -> Result<HttpResponse, AppError> {
+async fn not_found(_: SignedIn) -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
 }
 
@@ -61,7 +62,8 @@ macro_rules! refusal_unless_database {
 refusal_unless_database!(
     crate::clients::ClientError,
     crate::users::UserError,
-    crate::organizations::OrganizationError
+    crate::organizations::OrganizationError,
+    crate::mail::RetryError
 );
 
 /// Keeps a refusal for the page to show; a database failure becomes the `AppError`.

@@ -220,11 +220,7 @@ pub fn update(
             // To its new owner the application has just been added to their account.
             notice::queue(conn, &updated, Notice::AddedToAccount, actor, now)?;
         }
-        if spec.active {
-            activate(conn, id, actor, now)
-        } else {
-            deactivate(conn, id, actor, now)
-        }
+        switch(conn, id, spec.active, actor, now)
     })
 }
 
@@ -235,34 +231,44 @@ pub fn activate(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<Client, ClientError> {
-    crate::db::transaction(conn, |conn| {
-        if client::set_active(conn, id, true, now)? {
-            let changed = client::get(conn, id)?.ok_or(ClientError::NotFound)?;
-            record(conn, &changed, AuditAction::ClientActivated, actor, now)?;
-            return Ok(changed);
-        }
-        client::get(conn, id)?.ok_or(ClientError::NotFound)
-    })
+    switch(conn, id, true, actor, now)
 }
 
 /// Refuses the application at the token endpoint at once and cuts off every token it holds.
-/// Deactivating an inactive one changes nothing, however many ask at once: only the change
-/// that flips the flag writes history and tells the owner.
 pub fn deactivate(
     conn: &mut DbConn,
     id: i64,
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<Client, ClientError> {
+    switch(conn, id, false, actor, now)
+}
+
+/// Sets `active`. Doing what is already done changes nothing, however many ask at once: only
+/// the change that flips the flag writes history and tells the owner.
+fn switch(
+    conn: &mut DbConn,
+    id: i64,
+    active: bool,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<Client, ClientError> {
     crate::db::transaction(conn, |conn| {
-        if client::set_active(conn, id, false, now)? {
+        let flipped = client::set_active(conn, id, active, now)?;
+        if flipped && !active {
             client::cut_off_tokens(conn, id, now)?;
             refresh_token::revoke_for_client(conn, id, now)?;
-            let changed = client::get(conn, id)?.ok_or(ClientError::NotFound)?;
-            record(conn, &changed, AuditAction::ClientDeactivated, actor, now)?;
-            return Ok(changed);
         }
-        client::get(conn, id)?.ok_or(ClientError::NotFound)
+        let client = client::get(conn, id)?.ok_or(ClientError::NotFound)?;
+        if flipped {
+            let action = if active {
+                AuditAction::ClientActivated
+            } else {
+                AuditAction::ClientDeactivated
+            };
+            record(conn, &client, action, actor, now)?;
+        }
+        Ok(client)
     })
 }
 

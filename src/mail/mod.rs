@@ -10,6 +10,7 @@ pub use message::Addressing;
 pub use transport::Mailer;
 pub use worker::MailWorker;
 
+use crate::audit::{self, Actor, AuditAction};
 use crate::db::DbConn;
 use crate::db::models::mail_outbox::{self, NewMail};
 use crate::domain::secret::random_hex;
@@ -39,6 +40,33 @@ pub fn queue(conn: &mut DbConn, mail: &Outgoing<'_>, now: NaiveDateTime) -> Quer
         now,
     )
     .map(drop)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RetryError {
+    #[error("There is no such notification.")]
+    NotFound,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Makes a failed or waiting message due now: one more attempt, audited. `false` when it was
+/// sent, or is being sent right now.
+pub fn retry(
+    conn: &mut DbConn,
+    id: i64,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<bool, RetryError> {
+    crate::db::transaction(conn, |conn| {
+        let mail = mail_outbox::get(conn, id)?.ok_or(RetryError::NotFound)?;
+        if !mail_outbox::retry_now(conn, id, now)? {
+            return Ok(false);
+        }
+        let action = AuditAction::MailRetried;
+        audit::record(conn, actor, action, Some(id), &mail.subject, now)?;
+        Ok(true)
+    })
 }
 
 /// A mail setting that stops the start, named like the others in `config`.

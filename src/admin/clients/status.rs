@@ -1,14 +1,13 @@
 //! Activate and deactivate. Deactivation asks first, on a page of its own.
 
 use super::{load, view_url};
-use crate::admin::auth::{SignedIn, flash_and_redirect};
+use crate::admin::auth::SignedIn;
 use crate::admin::confirm::{Question, ask};
-use crate::admin::form::CsrfForm;
-use crate::admin::keep_refusals;
+use crate::admin::form::CheckedPost;
 use crate::clients::{self, ClientError};
 use crate::error::AppError;
 use crate::state::AppState;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
 pub async fn confirm_deactivate(
     session: SignedIn,
@@ -31,46 +30,23 @@ pub async fn confirm_deactivate(
     )
 }
 
-#[tracing::instrument(skip_all, fields(admin = %session.user.username))]
-pub async fn activate(
-    req: HttpRequest,
-    session: SignedIn,
-    state: web::Data<AppState>,
-    path: web::Path<i64>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
-    session.verify_csrf(&form.csrf_token)?;
-    let (id, actor, now) = (path.into_inner(), session.actor(&req), state.now());
-    let result = crate::db::run(&state.pool, move |conn| {
-        keep_refusals(clients::activate(conn, id, &actor, now))
-    })
-    .await?;
-    report(
-        &state,
-        &session,
-        id,
-        result.map(|c| format!("Activated {}.", c.name)),
-    )
-    .await
+#[tracing::instrument(skip_all, fields(admin = %post.session.user.username))]
+pub async fn activate(post: CheckedPost, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let result = post
+        .perform(move |conn, actor, now| clients::activate(conn, id, actor, now))
+        .await?;
+    report(&post, id, result.map(|c| format!("Activated {}.", c.name))).await
 }
 
-#[tracing::instrument(skip_all, fields(admin = %session.user.username))]
-pub async fn deactivate(
-    req: HttpRequest,
-    session: SignedIn,
-    state: web::Data<AppState>,
-    path: web::Path<i64>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
-    session.verify_csrf(&form.csrf_token)?;
-    let (id, actor, now) = (path.into_inner(), session.actor(&req), state.now());
-    let result = crate::db::run(&state.pool, move |conn| {
-        keep_refusals(clients::deactivate(conn, id, &actor, now))
-    })
-    .await?;
+#[tracing::instrument(skip_all, fields(admin = %post.session.user.username))]
+pub async fn deactivate(post: CheckedPost, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let result = post
+        .perform(move |conn, actor, now| clients::deactivate(conn, id, actor, now))
+        .await?;
     report(
-        &state,
-        &session,
+        &post,
         id,
         result.map(|c| format!("Deactivated {}.", c.name)),
     )
@@ -80,16 +56,15 @@ pub async fn deactivate(
 /// Wakes the mail worker for the owner's notice and shows the outcome on the application's
 /// page.
 async fn report(
-    state: &AppState,
-    session: &SignedIn,
+    post: &CheckedPost,
     id: i64,
     result: Result<String, ClientError>,
 ) -> Result<HttpResponse, AppError> {
-    state.mail_queued();
+    post.state.mail_queued();
     let message = match result {
         Ok(message) => message,
         Err(ClientError::NotFound) => return Err(AppError::NotFound),
         Err(refusal) => refusal.to_string(),
     };
-    flash_and_redirect(state, session, message, &view_url(id)).await
+    post.flash(message, &view_url(id)).await
 }
