@@ -207,316 +207,485 @@ fn text_and_html(message: &Mime) -> (String, String) {
     (find("text/plain"), find("text/html"))
 }
 
-both_backends! {
-    async fn a_new_application_notifies_its_owner_through_smtp(backend: Backend) {
-        let sink = SmtpSink::start();
-        let app = TestApp::builder(backend)
-            .setting("TESSERA_SMTP_URL", sink.url())
-            .setting("TESSERA_MAIL_FROM", "Tessera <noreply@tessera.test>")
-            .spawn()
-            .await;
-        let owner = create_owner(&app);
-        let (client, secret) = register(&app, "Billing <Sync> & Co", owner);
+async fn a_new_application_notifies_its_owner_through_smtp(backend: Backend) {
+    let sink = SmtpSink::start();
+    let app = TestApp::builder(backend)
+        .setting("TESSERA_SMTP_URL", sink.url())
+        .setting("TESSERA_MAIL_FROM", "Tessera <noreply@tessera.test>")
+        .spawn()
+        .await;
+    let owner = create_owner(&app);
+    let (client, secret) = register(&app, "Billing <Sync> & Co", owner);
 
-        let received = sink.wait_for(1).await;
-        assert_eq!(received[0].mail_from, "noreply@tessera.test");
-        assert_eq!(received[0].rcpt_to, vec![OWNER_EMAIL.to_owned()]);
-        let message = Mime::parse(&received[0].data);
-        assert_eq!(message.header("subject"), ADDED);
-        assert_eq!(message.header("from"), "Tessera <noreply@tessera.test>");
-        assert_eq!(message.header("to"), OWNER_EMAIL);
-        assert_eq!(message.header("mime-version"), "1.0");
-        let date = chrono::DateTime::parse_from_rfc2822(message.header("date")).expect("an RFC 5322 date");
-        let created = client.created_at.and_utc().timestamp();
-        assert!((date.timestamp() - created).abs() <= 1, "dated when the change happened");
+    let received = sink.wait_for(1).await;
+    assert_eq!(received[0].mail_from, "noreply@tessera.test");
+    assert_eq!(received[0].rcpt_to, vec![OWNER_EMAIL.to_owned()]);
+    let message = Mime::parse(&received[0].data);
+    assert_eq!(message.header("subject"), ADDED);
+    assert_eq!(message.header("from"), "Tessera <noreply@tessera.test>");
+    assert_eq!(message.header("to"), OWNER_EMAIL);
+    assert_eq!(message.header("mime-version"), "1.0");
+    let date =
+        chrono::DateTime::parse_from_rfc2822(message.header("date")).expect("an RFC 5322 date");
+    let created = client.created_at.and_utc().timestamp();
+    assert!(
+        (date.timestamp() - created).abs() <= 1,
+        "dated when the change happened"
+    );
 
-        let (text, html) = text_and_html(&message);
-        for part in [&text, &html] {
-            assert!(part.contains(&client.client_id), "the Client ID is named");
-            assert!(part.contains("Default"), "the organization is named");
-            assert!(part.contains(ACTOR), "who made the change is named");
-            assert!(part.contains("contact your administrator"));
-            assert!(part.contains(&client.created_at.format("%Y-%m-%d %H:%M UTC").to_string()));
-        }
-        assert!(text.contains("Billing <Sync> & Co"), "the plain part is not escaped");
-        assert!(!html.contains("<Sync>"), "the HTML part escapes the name");
-        assert!(html.contains("Billing &#60;Sync&#62; &#38; Co") || html.contains("Billing &lt;Sync&gt; &amp; Co"));
-        assert!(!received[0].data.contains(secret.expose()), "the secret is never mailed");
-
-        let rows = wait_until(&app, "sent", all_sent).await;
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].attempts, 1);
-        assert!(rows[0].sent_at.is_some());
-        assert_eq!(message.header("message-id"), format!("<{}@tessera.test>", rows[0].message_id));
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert_eq!(sink.messages().len(), 1, "sent once, not again at the next poll");
+    let (text, html) = text_and_html(&message);
+    for part in [&text, &html] {
+        assert!(part.contains(&client.client_id), "the Client ID is named");
+        assert!(part.contains("Default"), "the organization is named");
+        assert!(part.contains(ACTOR), "who made the change is named");
+        assert!(part.contains("contact your administrator"));
+        assert!(part.contains(&client.created_at.format("%Y-%m-%d %H:%M UTC").to_string()));
     }
+    assert!(
+        text.contains("Billing <Sync> & Co"),
+        "the plain part is not escaped"
+    );
+    assert!(!html.contains("<Sync>"), "the HTML part escapes the name");
+    assert!(
+        html.contains("Billing &#60;Sync&#62; &#38; Co")
+            || html.contains("Billing &lt;Sync&gt; &amp; Co")
+    );
+    assert!(
+        !received[0].data.contains(secret.expose()),
+        "the secret is never mailed"
+    );
 
-    async fn each_lifecycle_change_notifies_the_owner_and_no_notice_holds_the_secret(backend: Backend) {
-        let sink = SmtpSink::start();
-        let app = TestApp::builder(backend).setting("TESSERA_SMTP_URL", sink.url()).spawn().await;
-        let owner = create_owner(&app);
-        let (client, secret) = register(&app, "Reporting", owner);
-        let now = app.clock.now();
-        let mut conn = app.conn();
-        clients::set_active(&mut conn, client.id, false, &actor(), now).unwrap();
-        clients::set_active(&mut conn, client.id, true, &actor(), now).unwrap();
-        clients::update(&mut conn, client.id, &spec(&app, "Reporting v2", &["client_credentials"], Some(owner)), &actor(), now).unwrap();
-        clients::delete(&mut conn, client.id, &actor(), now).unwrap();
-        let recreated = clients::register(&mut conn, &spec(&app, "Reporting", &["client_credentials"], Some(owner)), true, None, &actor(), now);
-        assert!(recreated.is_ok(), "the name is free again after the delete");
-        let again = clients::register(&mut conn, &spec(&app, "Reporting", &["client_credentials"], Some(owner)), true, None, &actor(), now);
-        assert!(matches!(again, Err(ClientError::NameTaken)));
-        clients::register(&mut conn, &spec(&app, "Ownerless", &["password"], None), true, None, &actor(), now).unwrap();
-        drop(conn);
-        app.state.mail_queued();
+    let rows = wait_until(&app, "sent", all_sent).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].attempts, 1);
+    assert!(rows[0].sent_at.is_some());
+    assert_eq!(
+        message.header("message-id"),
+        format!("<{}@tessera.test>", rows[0].message_id)
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        sink.messages().len(),
+        1,
+        "sent once, not again at the next poll"
+    );
+}
+both_backends!(a_new_application_notifies_its_owner_through_smtp);
 
-        let received = sink.wait_for(5).await;
-        let subjects: Vec<String> = received.iter().map(|m| Mime::parse(&m.data).header("subject").to_owned()).collect();
-        assert_eq!(subjects, [
+async fn each_lifecycle_change_notifies_the_owner_and_no_notice_holds_the_secret(backend: Backend) {
+    let sink = SmtpSink::start();
+    let app = TestApp::builder(backend)
+        .setting("TESSERA_SMTP_URL", sink.url())
+        .spawn()
+        .await;
+    let owner = create_owner(&app);
+    let (client, secret) = register(&app, "Reporting", owner);
+    let now = app.clock.now();
+    let mut conn = app.conn();
+    clients::set_active(&mut conn, client.id, false, &actor(), now).unwrap();
+    clients::set_active(&mut conn, client.id, true, &actor(), now).unwrap();
+    clients::update(
+        &mut conn,
+        client.id,
+        &spec(&app, "Reporting v2", &["client_credentials"], Some(owner)),
+        &actor(),
+        now,
+    )
+    .unwrap();
+    clients::delete(&mut conn, client.id, &actor(), now).unwrap();
+    let recreated = clients::register(
+        &mut conn,
+        &spec(&app, "Reporting", &["client_credentials"], Some(owner)),
+        true,
+        None,
+        &actor(),
+        now,
+    );
+    assert!(recreated.is_ok(), "the name is free again after the delete");
+    let again = clients::register(
+        &mut conn,
+        &spec(&app, "Reporting", &["client_credentials"], Some(owner)),
+        true,
+        None,
+        &actor(),
+        now,
+    );
+    assert!(matches!(again, Err(ClientError::NameTaken)));
+    clients::register(
+        &mut conn,
+        &spec(&app, "Ownerless", &["password"], None),
+        true,
+        None,
+        &actor(),
+        now,
+    )
+    .unwrap();
+    drop(conn);
+    app.state.mail_queued();
+
+    let received = sink.wait_for(5).await;
+    let subjects: Vec<String> = received
+        .iter()
+        .map(|m| Mime::parse(&m.data).header("subject").to_owned())
+        .collect();
+    assert_eq!(
+        subjects,
+        [
             ADDED,
             "OAuth application on your account deactivated",
             "OAuth application on your account activated",
             "OAuth application removed from your account",
             ADDED,
-        ], "an edit, a refused change and an application without owner send nothing");
-        for message in &received {
-            assert_eq!(message.rcpt_to, vec![OWNER_EMAIL.to_owned()]);
-            assert!(!message.data.contains(secret.expose()), "no notice holds the secret");
-            assert!(!message.data.contains("tsk_"), "nor any client secret");
-        }
-        let deleted = Mime::parse(&received[3].data);
-        assert!(text_and_html(&deleted).0.contains(&client.client_id));
-        let rows = wait_until(&app, "all sent", all_sent).await;
-        assert_eq!(rows.len(), 5);
-        for row in rows {
-            assert!(!row.body_text.contains("tsk_") && !row.body_html.contains("tsk_"));
-        }
+        ],
+        "an edit, a refused change and an application without owner send nothing"
+    );
+    for message in &received {
+        assert_eq!(message.rcpt_to, vec![OWNER_EMAIL.to_owned()]);
+        assert!(
+            !message.data.contains(secret.expose()),
+            "no notice holds the secret"
+        );
+        assert!(!message.data.contains("tsk_"), "nor any client secret");
     }
-
-    async fn an_smtp_outage_neither_fails_the_change_nor_loses_the_notice(backend: Backend) {
-        let port = free_port();
-        let app = TestApp::builder(backend)
-            .setting("TESSERA_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
-            .spawn()
-            .await;
-        let owner = create_owner(&app);
-        let (client, _) = register(&app, "Warehouse", owner);
-        assert!(tessera::db::models::client::get(&mut app.conn(), client.id).unwrap().is_some());
-
-        let rows = wait_until(&app, "a failed attempt", waiting_after_error).await;
-        assert_eq!(rows[0].attempts, 1);
-        assert!(rows[0].next_attempt_at > app.clock.now(), "the retry waits");
-        assert!(rows[0].next_attempt_at <= app.clock.now() + TimeDelta::seconds(30));
-        let error = rows[0].last_error.clone().unwrap();
-        assert!(error.to_lowercase().contains("connection"), "{error}");
-
-        let sink = SmtpSink::start_on(port);
-        app.clock.advance(TimeDelta::seconds(31));
-        let received = sink.wait_for(1).await;
-        assert_eq!(Mime::parse(&received[0].data).header("subject"), ADDED);
-        let rows = wait_until(&app, "sent", all_sent).await;
-        assert_eq!(rows[0].attempts, 2);
-        assert_eq!(rows[0].last_error, None);
+    let deleted = Mime::parse(&received[3].data);
+    assert!(text_and_html(&deleted).0.contains(&client.client_id));
+    let rows = wait_until(&app, "all sent", all_sent).await;
+    assert_eq!(rows.len(), 5);
+    for row in rows {
+        assert!(!row.body_text.contains("tsk_") && !row.body_html.contains("tsk_"));
     }
+}
+both_backends!(each_lifecycle_change_notifies_the_owner_and_no_notice_holds_the_secret);
 
-    async fn a_notice_left_pending_is_sent_after_a_restart(backend: Backend) {
-        let port = free_port();
-        let app = TestApp::builder(backend)
-            .setting("TESSERA_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
-            .spawn()
-            .await;
-        let owner = create_owner(&app);
-        let (client, _) = register(&app, "Nightly export", owner);
-        wait_until(&app, "a failed attempt", waiting_after_error).await;
+async fn an_smtp_outage_neither_fails_the_change_nor_loses_the_notice(backend: Backend) {
+    let port = free_port();
+    let app = TestApp::builder(backend)
+        .setting("TESSERA_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
+        .spawn()
+        .await;
+    let owner = create_owner(&app);
+    let (client, _) = register(&app, "Warehouse", owner);
+    assert!(
+        tessera::db::models::client::get(&mut app.conn(), client.id)
+            .unwrap()
+            .is_some()
+    );
 
-        let sink = SmtpSink::start_on(port);
-        let app = app.restart().await;
-        app.clock.advance(TimeDelta::minutes(10));
-        let received = sink.wait_for(1).await;
-        let (text, _) = text_and_html(&Mime::parse(&received[0].data));
-        assert!(text.contains(&client.client_id));
-        let rows = wait_until(&app, "sent", all_sent).await;
-        assert_eq!(rows.len(), 1);
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert_eq!(sink.messages().len(), 1, "sent once");
+    let rows = wait_until(&app, "a failed attempt", waiting_after_error).await;
+    assert_eq!(rows[0].attempts, 1);
+    assert!(rows[0].next_attempt_at > app.clock.now(), "the retry waits");
+    assert!(rows[0].next_attempt_at <= app.clock.now() + TimeDelta::seconds(30));
+    let error = rows[0].last_error.clone().unwrap();
+    assert!(error.to_lowercase().contains("connection"), "{error}");
+
+    let sink = SmtpSink::start_on(port);
+    app.clock.advance(TimeDelta::seconds(31));
+    let received = sink.wait_for(1).await;
+    assert_eq!(Mime::parse(&received[0].data).header("subject"), ADDED);
+    let rows = wait_until(&app, "sent", all_sent).await;
+    assert_eq!(rows[0].attempts, 2);
+    assert_eq!(rows[0].last_error, None);
+}
+both_backends!(an_smtp_outage_neither_fails_the_change_nor_loses_the_notice);
+
+async fn a_notice_left_pending_is_sent_after_a_restart(backend: Backend) {
+    let port = free_port();
+    let app = TestApp::builder(backend)
+        .setting("TESSERA_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
+        .spawn()
+        .await;
+    let owner = create_owner(&app);
+    let (client, _) = register(&app, "Nightly export", owner);
+    wait_until(&app, "a failed attempt", waiting_after_error).await;
+
+    let sink = SmtpSink::start_on(port);
+    let app = app.restart().await;
+    app.clock.advance(TimeDelta::minutes(10));
+    let received = sink.wait_for(1).await;
+    let (text, _) = text_and_html(&Mime::parse(&received[0].data));
+    assert!(text.contains(&client.client_id));
+    let rows = wait_until(&app, "sent", all_sent).await;
+    assert_eq!(rows.len(), 1);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(sink.messages().len(), 1, "sent once");
+}
+both_backends!(a_notice_left_pending_is_sent_after_a_restart);
+
+async fn without_smtp_each_notice_is_written_as_an_eml_file(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let owner = create_owner(&app);
+    let (client, secret) = register(&app, "Shop", owner);
+    let rows = wait_until(&app, "sent", all_sent).await;
+
+    let dir = app.dir.path().join("outbox");
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files[0].extension().unwrap(), "eml");
+    let raw = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(raw.contains("\r\n"), "lines end in CRLF, as on the wire");
+    assert!(!raw.contains(secret.expose()));
+    let message = Mime::parse(&raw);
+    assert_eq!(message.header("from"), "Tessera <tessera@localhost>");
+    assert_eq!(message.header("to"), OWNER_EMAIL);
+    assert_eq!(message.header("subject"), ADDED);
+    assert_eq!(
+        message.header("message-id"),
+        format!("<{}@localhost>", rows[0].message_id)
+    );
+    assert_eq!(message.header("auto-submitted"), "auto-generated");
+    chrono::DateTime::parse_from_rfc2822(message.header("date")).expect("an RFC 5322 date");
+    let (text, html) = text_and_html(&message);
+    assert!(text.contains(&client.client_id));
+    assert!(html.contains(&client.client_id));
+}
+both_backends!(without_smtp_each_notice_is_written_as_an_eml_file);
+
+async fn the_override_address_receives_every_notice(backend: Backend) {
+    let sink = SmtpSink::start();
+    let app = TestApp::builder(backend)
+        .setting("TESSERA_SMTP_URL", sink.url())
+        .setting(
+            "TESSERA_MAIL_NOTIFY_OVERRIDE",
+            "Staging inbox <staging@example.org>",
+        )
+        .spawn()
+        .await;
+    let owner = create_owner(&app);
+    let (client, _) = register(&app, "Staging app", owner);
+    clients::set_active(&mut app.conn(), client.id, false, &actor(), app.clock.now()).unwrap();
+    app.state.mail_queued();
+
+    let received = sink.wait_for(2).await;
+    for message in &received {
+        assert_eq!(message.rcpt_to, vec!["staging@example.org".to_owned()]);
+        assert!(
+            Mime::parse(&message.data)
+                .header("to")
+                .ends_with("<staging@example.org>")
+        );
     }
+    let rows = wait_until(&app, "sent", all_sent).await;
+    assert!(
+        rows.iter().all(|r| r.recipient == OWNER_EMAIL),
+        "the row keeps whom the notice is about"
+    );
 
-    async fn without_smtp_each_notice_is_written_as_an_eml_file(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let owner = create_owner(&app);
-        let (client, secret) = register(&app, "Shop", owner);
-        let rows = wait_until(&app, "sent", all_sent).await;
+    app.signed_in_admin().await;
+    let page = app.get("/admin/notifications").await.text().await.unwrap();
+    assert!(page.contains("data-testid=\"override-notice\""));
+    assert!(page.contains("staging@example.org"));
+}
+both_backends!(the_override_address_receives_every_notice);
 
-        let dir = app.dir.path().join("outbox");
-        let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-        assert_eq!(files.len(), 1, "{files:?}");
-        assert_eq!(files[0].extension().unwrap(), "eml");
-        let raw = std::fs::read_to_string(&files[0]).unwrap();
-        assert!(raw.contains("\r\n"), "lines end in CRLF, as on the wire");
-        assert!(!raw.contains(secret.expose()));
-        let message = Mime::parse(&raw);
-        assert_eq!(message.header("from"), "Tessera <tessera@localhost>");
-        assert_eq!(message.header("to"), OWNER_EMAIL);
-        assert_eq!(message.header("subject"), ADDED);
-        assert_eq!(message.header("message-id"), format!("<{}@localhost>", rows[0].message_id));
-        assert_eq!(message.header("auto-submitted"), "auto-generated");
-        chrono::DateTime::parse_from_rfc2822(message.header("date")).expect("an RFC 5322 date");
-        let (text, html) = text_and_html(&message);
-        assert!(text.contains(&client.client_id));
-        assert!(html.contains(&client.client_id));
-    }
+async fn the_notifications_page_lists_the_outbox_and_retries_a_failed_notice(backend: Backend) {
+    let sink = SmtpSink::start();
+    sink.reject_recipients(true);
+    let app = TestApp::builder(backend)
+        .setting("TESSERA_SMTP_URL", sink.url())
+        .spawn()
+        .await;
+    let csrf = app.signed_in_admin().await;
+    let owner = create_owner(&app);
+    register(&app, "Payroll", owner);
 
-    async fn the_override_address_receives_every_notice(backend: Backend) {
-        let sink = SmtpSink::start();
-        let app = TestApp::builder(backend)
-            .setting("TESSERA_SMTP_URL", sink.url())
-            .setting("TESSERA_MAIL_NOTIFY_OVERRIDE", "Staging inbox <staging@example.org>")
-            .spawn()
-            .await;
-        let owner = create_owner(&app);
-        let (client, _) = register(&app, "Staging app", owner);
-        clients::set_active(&mut app.conn(), client.id, false, &actor(), app.clock.now()).unwrap();
-        app.state.mail_queued();
+    let rows = wait_until(&app, "failed", |r| r.len() == 1 && r[0].status == "failed").await;
+    assert_eq!(
+        rows[0].attempts, 1,
+        "a permanent refusal is not retried on its own"
+    );
+    let id = rows[0].id;
+    let page = app.get("/admin/notifications").await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("aria-current=\"page\">Notifications</a>"));
+    assert!(page.contains(ADDED) && page.contains(OWNER_EMAIL));
+    assert!(page.contains("data-status=\"failed\""));
+    assert!(
+        page.contains("No such mailbox here"),
+        "the last error is shown"
+    );
+    assert!(page.contains(&format!("/admin/notifications/{id}/retry")));
+    let sent_only = app
+        .get("/admin/notifications?status=sent")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(sent_only.contains("data-testid=\"notifications-empty\""));
 
-        let received = sink.wait_for(2).await;
-        for message in &received {
-            assert_eq!(message.rcpt_to, vec!["staging@example.org".to_owned()]);
-            assert!(Mime::parse(&message.data).header("to").ends_with("<staging@example.org>"));
-        }
-        let rows = wait_until(&app, "sent", all_sent).await;
-        assert!(rows.iter().all(|r| r.recipient == OWNER_EMAIL), "the row keeps whom the notice is about");
+    let forged = app
+        .post_form(
+            &format!("/admin/notifications/{id}/retry"),
+            &[("csrf_token", "forged")],
+        )
+        .await;
+    assert_eq!(forged.status(), 403);
+    assert_eq!(outbox(&app)[0].status, "failed");
 
-        app.signed_in_admin().await;
-        let page = app.get("/admin/notifications").await.text().await.unwrap();
-        assert!(page.contains("data-testid=\"override-notice\""));
-        assert!(page.contains("staging@example.org"));
-    }
+    sink.reject_recipients(false);
+    let retried = app
+        .post_form(
+            &format!("/admin/notifications/{id}/retry"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(retried.status(), 303);
+    assert_eq!(location(&retried), "/admin/notifications");
+    sink.wait_for(1).await;
+    let rows = wait_until(&app, "sent", all_sent).await;
+    assert_eq!(rows[0].attempts, 2);
 
-    async fn the_notifications_page_lists_the_outbox_and_retries_a_failed_notice(backend: Backend) {
-        let sink = SmtpSink::start();
-        sink.reject_recipients(true);
-        let app = TestApp::builder(backend).setting("TESSERA_SMTP_URL", sink.url()).spawn().await;
-        let csrf = app.signed_in_admin().await;
-        let owner = create_owner(&app);
-        register(&app, "Payroll", owner);
+    let page = app.get("/admin/notifications").await.text().await.unwrap();
+    assert!(
+        page.contains("will be sent again"),
+        "the flash confirms the retry"
+    );
+    assert!(page.contains("data-status=\"sent\""));
+    assert!(
+        !page.contains("data-testid=\"retry-now\""),
+        "a sent notice has nothing to retry"
+    );
+    let again = app
+        .post_form(
+            &format!("/admin/notifications/{id}/retry"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(again.status(), 303);
+    let page = app.get("/admin/notifications").await.text().await.unwrap();
+    assert!(page.contains("cannot be retried"));
+    let missing = app
+        .post_form(
+            "/admin/notifications/999999/retry",
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(missing.status(), 404);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(sink.messages().len(), 1, "a sent notice is not sent again");
+    assert_eq!(app.get("/admin/notifications").await.status(), 200);
+}
+both_backends!(the_notifications_page_lists_the_outbox_and_retries_a_failed_notice);
 
-        let rows = wait_until(&app, "failed", |r| r.len() == 1 && r[0].status == "failed").await;
-        assert_eq!(rows[0].attempts, 1, "a permanent refusal is not retried on its own");
-        let id = rows[0].id;
-        let page = app.get("/admin/notifications").await;
-        assert_eq!(page.status(), 200);
-        let page = page.text().await.unwrap();
-        assert!(page.contains("aria-current=\"page\">Notifications</a>"));
-        assert!(page.contains(ADDED) && page.contains(OWNER_EMAIL));
-        assert!(page.contains("data-status=\"failed\""));
-        assert!(page.contains("No such mailbox here"), "the last error is shown");
-        assert!(page.contains(&format!("/admin/notifications/{id}/retry")));
-        let sent_only = app.get("/admin/notifications?status=sent").await.text().await.unwrap();
-        assert!(sent_only.contains("data-testid=\"notifications-empty\""));
+async fn a_notice_waiting_after_an_outage_can_be_retried_at_once(backend: Backend) {
+    let port = free_port();
+    let app = TestApp::builder(backend)
+        .setting("TESSERA_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
+        .spawn()
+        .await;
+    let csrf = app.signed_in_admin().await;
+    let owner = create_owner(&app);
+    register(&app, "Ledger", owner);
+    let rows = wait_until(&app, "a failed attempt", waiting_after_error).await;
+    let page = app.get("/admin/notifications").await.text().await.unwrap();
+    assert!(page.contains("data-status=\"pending\"") && page.contains("data-testid=\"retry-now\""));
 
-        let forged = app.post_form(&format!("/admin/notifications/{id}/retry"), &[("csrf_token", "forged")]).await;
-        assert_eq!(forged.status(), 403);
-        assert_eq!(outbox(&app)[0].status, "failed");
+    let sink = SmtpSink::start_on(port);
+    let retried = app
+        .post_form(
+            &format!("/admin/notifications/{}/retry", rows[0].id),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(retried.status(), 303);
+    sink.wait_for(1).await;
+    wait_until(&app, "sent", all_sent).await;
+}
+both_backends!(a_notice_waiting_after_an_outage_can_be_retried_at_once);
 
-        sink.reject_recipients(false);
-        let retried = app.post_form(&format!("/admin/notifications/{id}/retry"), &[("csrf_token", &csrf)]).await;
-        assert_eq!(retried.status(), 303);
-        assert_eq!(location(&retried), "/admin/notifications");
-        sink.wait_for(1).await;
-        let rows = wait_until(&app, "sent", all_sent).await;
-        assert_eq!(rows[0].attempts, 2);
+async fn the_notifications_page_needs_a_signed_in_administrator(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let page = app.get("/admin/notifications").await;
+    assert_eq!(page.status(), 303);
+    assert_eq!(location(&page), "/admin/login");
+    let retry = app
+        .post_form("/admin/notifications/1/retry", &[("csrf_token", "x")])
+        .await;
+    assert_eq!(retry.status(), 303);
+}
+both_backends!(the_notifications_page_needs_a_signed_in_administrator);
 
-        let page = app.get("/admin/notifications").await.text().await.unwrap();
-        assert!(page.contains("will be sent again"), "the flash confirms the retry");
-        assert!(page.contains("data-status=\"sent\""));
-        assert!(!page.contains("data-testid=\"retry-now\""), "a sent notice has nothing to retry");
-        let again = app.post_form(&format!("/admin/notifications/{id}/retry"), &[("csrf_token", &csrf)]).await;
-        assert_eq!(again.status(), 303);
-        let page = app.get("/admin/notifications").await.text().await.unwrap();
-        assert!(page.contains("cannot be retried"));
-        let missing = app.post_form("/admin/notifications/999999/retry", &[("csrf_token", &csrf)]).await;
-        assert_eq!(missing.status(), 404);
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert_eq!(sink.messages().len(), 1, "a sent notice is not sent again");
-        assert_eq!(app.get("/admin/notifications").await.status(), 200);
-    }
-
-    async fn a_notice_waiting_after_an_outage_can_be_retried_at_once(backend: Backend) {
-        let port = free_port();
-        let app = TestApp::builder(backend)
-            .setting("TESSERA_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
-            .spawn()
-            .await;
-        let csrf = app.signed_in_admin().await;
-        let owner = create_owner(&app);
-        register(&app, "Ledger", owner);
-        let rows = wait_until(&app, "a failed attempt", waiting_after_error).await;
-        let page = app.get("/admin/notifications").await.text().await.unwrap();
-        assert!(page.contains("data-status=\"pending\"") && page.contains("data-testid=\"retry-now\""));
-
-        let sink = SmtpSink::start_on(port);
-        let retried = app.post_form(&format!("/admin/notifications/{}/retry", rows[0].id), &[("csrf_token", &csrf)]).await;
-        assert_eq!(retried.status(), 303);
-        sink.wait_for(1).await;
-        wait_until(&app, "sent", all_sent).await;
-    }
-
-    async fn the_notifications_page_needs_a_signed_in_administrator(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let page = app.get("/admin/notifications").await;
-        assert_eq!(page.status(), 303);
-        assert_eq!(location(&page), "/admin/login");
-        let retry = app.post_form("/admin/notifications/1/retry", &[("csrf_token", "x")]).await;
-        assert_eq!(retry.status(), 303);
-    }
-
-    async fn claims_are_exclusive_so_no_notice_is_sent_twice(backend: Backend) {
-        let app = spawn_app(backend).await;
-        // Due tomorrow: the app's own worker, on today's clock, leaves these rows alone.
-        let due = app.clock.now() + TimeDelta::days(1);
-        let lease = due + TimeDelta::minutes(5);
-        for i in 0..12 {
-            mail_outbox::enqueue(&mut app.conn(), &NewMail {
+async fn claims_are_exclusive_so_no_notice_is_sent_twice(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // Due tomorrow: the app's own worker, on today's clock, leaves these rows alone.
+    let due = app.clock.now() + TimeDelta::days(1);
+    let lease = due + TimeDelta::minutes(5);
+    for i in 0..12 {
+        mail_outbox::enqueue(
+            &mut app.conn(),
+            &NewMail {
                 recipient: OWNER_EMAIL,
                 subject: "s",
                 body_text: "t",
                 body_html: "h",
                 message_id: &format!("claim-{i}"),
-            }, due).unwrap();
-        }
-        let pool = app.state.pool.clone();
-        let mut claimed: Vec<i64> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..4)
-                .map(|_| {
-                    let pool = pool.clone();
-                    scope.spawn(move || {
-                        let mut conn = pool.get().unwrap();
-                        mail_outbox::claim_due(&mut conn, due, lease, 20).unwrap()
-                    })
-                })
-                .collect();
-            workers.into_iter().flat_map(|w| w.join().unwrap()).map(|m| m.id).collect()
-        });
-        claimed.sort_unstable();
-        let before = claimed.len();
-        claimed.dedup();
-        assert_eq!(before, 12, "every due row is claimed once");
-        assert_eq!(claimed.len(), 12, "and by one claimer only");
-
-        let mut conn = app.conn();
-        assert!(mail_outbox::claim_due(&mut conn, due, lease, 20).unwrap().is_empty(), "leased rows are not due");
-        let id = claimed[0];
-        assert!(!mail_outbox::retry_now(&mut conn, id, due).unwrap(), "a row in flight cannot be retried");
-        mail_outbox::mark_attempt_failed(&mut conn, id, "421 try later", Some(due + TimeDelta::minutes(1))).unwrap();
-        assert!(mail_outbox::retry_now(&mut conn, id, due).unwrap(), "a row waiting after an error can");
-        let again = mail_outbox::claim_due(&mut conn, due, lease, 20).unwrap();
-        assert_eq!(again.iter().map(|m| (m.id, m.attempts)).collect::<Vec<_>>(), [(id, 2)]);
-        mail_outbox::mark_sent(&mut conn, id, due).unwrap();
-        assert!(!mail_outbox::retry_now(&mut conn, id, due).unwrap(), "a sent row cannot");
-        mail_outbox::mark_attempt_failed(&mut conn, claimed[1], "550 no", None).unwrap();
-        let failed = mail_outbox::get(&mut conn, claimed[1]).unwrap().unwrap();
-        assert_eq!(failed.status, "failed");
-        assert!(failed.can_retry());
+            },
+            due,
+        )
+        .unwrap();
     }
+    let pool = app.state.pool.clone();
+    let mut claimed: Vec<i64> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let pool = pool.clone();
+                scope.spawn(move || {
+                    let mut conn = pool.get().unwrap();
+                    mail_outbox::claim_due(&mut conn, due, lease, 20).unwrap()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .map(|m| m.id)
+            .collect()
+    });
+    claimed.sort_unstable();
+    let before = claimed.len();
+    claimed.dedup();
+    assert_eq!(before, 12, "every due row is claimed once");
+    assert_eq!(claimed.len(), 12, "and by one claimer only");
+
+    let mut conn = app.conn();
+    assert!(
+        mail_outbox::claim_due(&mut conn, due, lease, 20)
+            .unwrap()
+            .is_empty(),
+        "leased rows are not due"
+    );
+    let id = claimed[0];
+    assert!(
+        !mail_outbox::retry_now(&mut conn, id, due).unwrap(),
+        "a row in flight cannot be retried"
+    );
+    mail_outbox::mark_attempt_failed(
+        &mut conn,
+        id,
+        "421 try later",
+        Some(due + TimeDelta::minutes(1)),
+    )
+    .unwrap();
+    assert!(
+        mail_outbox::retry_now(&mut conn, id, due).unwrap(),
+        "a row waiting after an error can"
+    );
+    let again = mail_outbox::claim_due(&mut conn, due, lease, 20).unwrap();
+    assert_eq!(
+        again.iter().map(|m| (m.id, m.attempts)).collect::<Vec<_>>(),
+        [(id, 2)]
+    );
+    mail_outbox::mark_sent(&mut conn, id, due).unwrap();
+    assert!(
+        !mail_outbox::retry_now(&mut conn, id, due).unwrap(),
+        "a sent row cannot"
+    );
+    mail_outbox::mark_attempt_failed(&mut conn, claimed[1], "550 no", None).unwrap();
+    let failed = mail_outbox::get(&mut conn, claimed[1]).unwrap().unwrap();
+    assert_eq!(failed.status, "failed");
+    assert!(failed.can_retry());
 }
+both_backends!(claims_are_exclusive_so_no_notice_is_sent_twice);
