@@ -4,69 +4,8 @@
 use crate::both_backends;
 use crate::helpers::*;
 use diesel::prelude::*;
-use tessera::db::models::{client, client_secret};
+use tessera::db::models::client_secret;
 use tessera::domain::SecretHash;
-
-/// Fills and submits the create form the way a browser would.
-pub async fn create_via_form(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
-    let page = app
-        .get("/admin/oauth-applications/new")
-        .await
-        .text()
-        .await
-        .unwrap();
-    let mut form = vec![
-        ("csrf_token".to_owned(), csrf_token(&page)),
-        (
-            "creation_key".to_owned(),
-            hidden_field(&page, "creation_key").unwrap(),
-        ),
-    ];
-    form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    app.http
-        .post(app.url("/admin/oauth-applications/new"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// Creates an application owned by a fresh back-office user and returns (row, secret).
-pub async fn create_application(app: &TestApp, name: &str) -> (client::Client, String) {
-    let owner = match tessera::db::models::user::find_by_username(&mut app.conn(), "owner").unwrap()
-    {
-        Some(u) => u,
-        None => app.create_user("owner", "owner's long password", "backoffice", false),
-    };
-    let response = create_via_form(
-        app,
-        &[
-            ("name", name),
-            ("active", "on"),
-            ("grants", "client_credentials"),
-            ("grants", "password"),
-            ("owner_user_id", &owner.id.to_string()),
-        ],
-    )
-    .await;
-    assert_eq!(response.status(), 200);
-    let html = response.text().await.unwrap();
-    let client_id = input_value(&html, "client_id");
-    let secret = input_value(&html, "client_secret");
-    let row = client::find_by_client_id(&mut app.conn(), &client_id)
-        .unwrap()
-        .unwrap();
-    (row, secret)
-}
-
-fn input_value(html: &str, id: &str) -> String {
-    let marker = format!("id=\"{id}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no #{id} in page"))
-        + marker.len();
-    html[start..start + html[start..].find('"').unwrap()].to_owned()
-}
 
 fn count_clients(app: &TestApp) -> i64 {
     tessera::db::schema::clients::table
@@ -100,25 +39,23 @@ async fn creating_an_application_shows_its_secret_once_and_stores_only_the_hash(
         "256 bits, prefixed"
     );
 
-    let row = client::find_by_client_id(&mut app.conn(), &client_id)
-        .unwrap()
-        .unwrap();
+    let row = app.find_application(&client_id).unwrap();
     let secrets =
         client_secret::valid_for_client(&mut app.conn(), row.id, app.state.now()).unwrap();
     assert_eq!(secrets.len(), 1);
     assert_eq!(secrets[0].secret_hash, SecretHash::of(&secret).as_str());
 
     for path in [
-        "/admin/oauth-applications".to_owned(),
-        format!("/admin/oauth-applications/{}", row.id),
-        format!("/admin/oauth-applications/{}/edit", row.id),
-        "/admin/oauth-applications/new".to_owned(),
+        APPLICATIONS.to_owned(),
+        application_path(row.id),
+        application_action(row.id, "edit"),
+        NEW_APPLICATION.to_owned(),
     ] {
         let page = app.get(&path).await.text().await.unwrap();
         assert!(!page.contains(&secret), "{path} never shows the secret");
     }
     let view = app
-        .get(&format!("/admin/oauth-applications/{}", row.id))
+        .get(&application_path(row.id))
         .await
         .text()
         .await
@@ -131,7 +68,11 @@ both_backends!(creating_an_application_shows_its_secret_once_and_stores_only_the
 async fn the_plaintext_secret_is_in_no_database_row(backend: Backend) {
     let app = spawn_app(backend).await;
     app.signed_in_admin().await;
-    let (_, secret) = create_application(&app, "Scanner").await;
+    let secret = app
+        .application("Scanner")
+        .create_in_back_office()
+        .await
+        .secret;
     use tessera::db::schema::{audit_events, client_secrets, clients};
     let mut conn = app.conn();
     let mut text: Vec<String> = client_secrets::table
@@ -165,12 +106,7 @@ async fn a_double_submitted_create_form_makes_one_application(backend: Backend) 
     let app = spawn_app(backend).await;
     app.signed_in_admin().await;
     let owner = app.create_user("owner", "owner's long password", "backoffice", false);
-    let page = app
-        .get("/admin/oauth-applications/new")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.get(NEW_APPLICATION).await.text().await.unwrap();
     let owner_id = owner.id.to_string();
     let form = [
         ("csrf_token", csrf_token(&page)),
@@ -179,12 +115,7 @@ async fn a_double_submitted_create_form_makes_one_application(backend: Backend) 
         ("grants", "client_credentials".to_owned()),
         ("owner_user_id", owner_id),
     ];
-    let submit = || {
-        app.http
-            .post(app.url("/admin/oauth-applications/new"))
-            .form(&form)
-            .send()
-    };
+    let submit = || app.http.post(app.url(NEW_APPLICATION)).form(&form).send();
     let (first, second) = tokio::join!(submit(), submit());
     let statuses = [
         first.unwrap().status().as_u16(),
@@ -198,7 +129,7 @@ async fn a_double_submitted_create_form_makes_one_application(backend: Backend) 
         303,
         "a third submission goes to the existing application"
     );
-    assert!(location(&again).starts_with("/admin/oauth-applications/"));
+    assert!(location(&again).starts_with(&format!("{APPLICATIONS}/")));
     let view = app.get(&location(&again)).await.text().await.unwrap();
     assert!(view.contains("already submitted"));
     assert_eq!(count_clients(&app), 1);
@@ -244,16 +175,14 @@ both_backends!(validation_errors_appear_beside_their_fields_and_nothing_is_saved
 async fn names_are_unique_per_organization_and_owner(backend: Backend) {
     let app = spawn_app(backend).await;
     app.signed_in_admin().await;
-    create_application(&app, "Dup").await;
-    let owner = tessera::db::models::user::find_by_username(&mut app.conn(), "owner")
-        .unwrap()
-        .unwrap();
+    let dup = app.application("Dup").create_in_back_office().await;
+    let owner = dup.owner_user_id.unwrap();
     let again = create_via_form(
         &app,
         &[
             ("name", "Dup"),
             ("grants", "client_credentials"),
-            ("owner_user_id", &owner.id.to_string()),
+            ("owner_user_id", &owner.to_string()),
         ],
     )
     .await
@@ -334,11 +263,14 @@ both_backends!(the_owner_kind_must_match_the_frontend_flag);
 async fn markup_in_a_name_is_shown_escaped_everywhere(backend: Backend) {
     let app = spawn_app(backend).await;
     app.signed_in_admin().await;
-    let (row, _) = create_application(&app, "<script>alert(1)</script>").await;
+    let row = app
+        .application("<script>alert(1)</script>")
+        .create_in_back_office()
+        .await;
     for path in [
-        "/admin/oauth-applications".to_owned(),
-        format!("/admin/oauth-applications/{}", row.id),
-        format!("/admin/oauth-applications/{}/delete", row.id),
+        APPLICATIONS.to_owned(),
+        application_path(row.id),
+        application_action(row.id, "delete"),
     ] {
         let html = app.get(&path).await.text().await.unwrap();
         assert!(!html.contains("<script>alert(1)</script>"), "{path}");
@@ -354,9 +286,9 @@ both_backends!(markup_in_a_name_is_shown_escaped_everywhere);
 async fn editing_changes_the_application_but_never_its_client_id(backend: Backend) {
     let app = spawn_app(backend).await;
     let csrf = app.signed_in_admin().await;
-    let (row, _) = create_application(&app, "Before").await;
+    let row = app.application("Before").create_in_back_office().await;
     let edit = app
-        .get(&format!("/admin/oauth-applications/{}/edit", row.id))
+        .get(&application_action(row.id, "edit"))
         .await
         .text()
         .await
@@ -364,7 +296,7 @@ async fn editing_changes_the_application_but_never_its_client_id(backend: Backen
     assert!(edit.contains(&format!("value=\"{}\" readonly", row.client_id)));
     let response = app
         .post_form(
-            &format!("/admin/oauth-applications/{}/edit", row.id),
+            &application_action(row.id, "edit"),
             &[
                 ("csrf_token", &csrf),
                 ("name", "After"),
@@ -376,7 +308,7 @@ async fn editing_changes_the_application_but_never_its_client_id(backend: Backen
         )
         .await;
     assert_eq!(response.status(), 303);
-    let updated = client::get(&mut app.conn(), row.id).unwrap().unwrap();
+    let updated = app.application_row(row.id).unwrap();
     assert_eq!(updated.name, "After");
     assert_eq!(updated.grants, "password");
     assert_eq!(updated.client_id, row.client_id);
@@ -386,7 +318,7 @@ async fn editing_changes_the_application_but_never_its_client_id(backend: Backen
 
     let refused = app
         .post_form(
-            &format!("/admin/oauth-applications/{}/edit", row.id),
+            &application_action(row.id, "edit"),
             &[("csrf_token", &csrf), ("name", ""), ("grants", "password")],
         )
         .await;
@@ -404,11 +336,11 @@ both_backends!(editing_changes_the_application_but_never_its_client_id);
 async fn handing_an_application_to_a_new_owner_tells_the_new_owner(backend: Backend) {
     let app = spawn_app(backend).await;
     let csrf = app.signed_in_admin().await;
-    let (row, _) = create_application(&app, "Handover").await;
+    let row = app.application("Handover").create_in_back_office().await;
     let heir = app.create_user("heir", "heir's long password", "backoffice", false);
     let response = app
         .post_form(
-            &format!("/admin/oauth-applications/{}/edit", row.id),
+            &application_action(row.id, "edit"),
             &[
                 ("csrf_token", &csrf),
                 ("name", "Handover"),
@@ -419,16 +351,13 @@ async fn handing_an_application_to_a_new_owner_tells_the_new_owner(backend: Back
         )
         .await;
     assert_eq!(response.status(), 303);
-    let mails = tessera::db::models::mail_outbox::list_recent(&mut app.conn(), None, 10).unwrap();
+    let mails = crate::helpers::mail::outbox(&app);
     let to_heir: Vec<_> = mails
         .iter()
         .filter(|m| m.recipient == "heir@example.com")
         .collect();
     assert_eq!(to_heir.len(), 1);
-    assert_eq!(
-        to_heir[0].subject,
-        "OAuth application added to your account"
-    );
+    assert_eq!(to_heir[0].subject, crate::helpers::mail::ADDED);
     assert!(to_heir[0].body_text.contains(&row.client_id));
 }
 both_backends!(handing_an_application_to_a_new_owner_tells_the_new_owner);
@@ -438,53 +367,38 @@ async fn deactivating_asks_first_then_cuts_off_the_application_and_activate_rest
 ) {
     let app = spawn_app(backend).await;
     let csrf = app.signed_in_admin().await;
-    let (row, _) = create_application(&app, "Toggle").await;
-    let confirm = app
-        .get(&format!("/admin/oauth-applications/{}/deactivate", row.id))
-        .await;
+    let row = app.application("Toggle").create_in_back_office().await;
+    let confirm = app.get(&application_action(row.id, "deactivate")).await;
     assert_eq!(confirm.status(), 200);
     assert!(
-        client::get(&mut app.conn(), row.id)
-            .unwrap()
-            .unwrap()
-            .active,
+        app.application_row(row.id).unwrap().active,
         "GET changes nothing"
     );
     let done = app
         .post_form(
-            &format!("/admin/oauth-applications/{}/deactivate", row.id),
+            &application_action(row.id, "deactivate"),
             &[("csrf_token", &csrf)],
         )
         .await;
     assert_eq!(done.status(), 303);
-    let off = client::get(&mut app.conn(), row.id).unwrap().unwrap();
+    let off = app.application_row(row.id).unwrap();
     assert!(!off.active);
     assert!(
         off.tokens_revoked_before.is_some(),
         "issued tokens are cut off"
     );
-    let grid = app
-        .get("/admin/oauth-applications")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let grid = app.get(APPLICATIONS).await.text().await.unwrap();
     assert!(
-        grid.contains(&format!("/admin/oauth-applications/{}/activate", row.id)),
+        grid.contains(&application_action(row.id, "activate")),
         "only Activate applies now"
     );
-    assert!(!grid.contains(&format!("/admin/oauth-applications/{}/deactivate", row.id)));
+    assert!(!grid.contains(&application_action(row.id, "deactivate")));
     app.post_form(
-        &format!("/admin/oauth-applications/{}/activate", row.id),
+        &application_action(row.id, "activate"),
         &[("csrf_token", &csrf)],
     )
     .await;
-    assert!(
-        client::get(&mut app.conn(), row.id)
-            .unwrap()
-            .unwrap()
-            .active
-    );
+    assert!(app.application_row(row.id).unwrap().active);
     let events = tessera::db::models::audit_event::for_target(
         &mut app.conn(),
         "client",
@@ -509,53 +423,42 @@ both_backends!(deactivating_asks_first_then_cuts_off_the_application_and_activat
 async fn deleting_removes_the_application_and_everything_issued_to_it(backend: Backend) {
     let app = spawn_app(backend).await;
     let csrf = app.signed_in_admin().await;
-    let (row, _) = create_application(&app, "Doomed").await;
+    let row = app.application("Doomed").create_in_back_office().await;
     assert_eq!(
-        app.get(&format!("/admin/oauth-applications/{}/delete", row.id))
+        app.get(&application_action(row.id, "delete"))
             .await
             .status(),
         200
     );
     let done = app
         .post_form(
-            &format!("/admin/oauth-applications/{}/delete", row.id),
+            &application_action(row.id, "delete"),
             &[("csrf_token", &csrf)],
         )
         .await;
-    assert_eq!(done.status(), 303);
-    assert_eq!(location(&done), "/admin/oauth-applications");
-    let grid = app
-        .get("/admin/oauth-applications")
-        .await
-        .text()
-        .await
-        .unwrap();
+    assert_redirects_to(&done, APPLICATIONS);
+    let grid = app.get(APPLICATIONS).await.text().await.unwrap();
     assert!(grid.contains("Deleted Doomed."));
-    assert!(client::get(&mut app.conn(), row.id).unwrap().is_none());
+    assert!(app.application_row(row.id).is_none());
     let secrets: i64 = tessera::db::schema::client_secrets::table
         .count()
         .get_result(&mut *app.conn())
         .unwrap();
     assert_eq!(secrets, 0);
-    assert_eq!(
-        app.get(&format!("/admin/oauth-applications/{}", row.id))
-            .await
-            .status(),
-        404
-    );
+    assert_eq!(app.get(&application_path(row.id)).await.status(), 404);
 }
 both_backends!(deleting_removes_the_application_and_everything_issued_to_it);
 
 async fn every_state_change_needs_the_csrf_token(backend: Backend) {
     let app = spawn_app(backend).await;
     app.signed_in_admin().await;
-    let (row, _) = create_application(&app, "Guarded").await;
+    let row = app.application("Guarded").create_in_back_office().await;
     for path in [
-        "/admin/oauth-applications/new".to_owned(),
-        format!("/admin/oauth-applications/{}/edit", row.id),
-        format!("/admin/oauth-applications/{}/deactivate", row.id),
-        format!("/admin/oauth-applications/{}/activate", row.id),
-        format!("/admin/oauth-applications/{}/delete", row.id),
+        NEW_APPLICATION.to_owned(),
+        application_action(row.id, "edit"),
+        application_action(row.id, "deactivate"),
+        application_action(row.id, "activate"),
+        application_action(row.id, "delete"),
         "/admin/users/new".to_owned(),
         format!("/admin/users/{}/disable", row.owner_user_id.unwrap()),
         "/admin/organizations".to_owned(),
@@ -565,12 +468,7 @@ async fn every_state_change_needs_the_csrf_token(backend: Backend) {
             .await;
         assert_eq!(response.status(), 403, "{path}");
     }
-    assert!(
-        client::get(&mut app.conn(), row.id)
-            .unwrap()
-            .unwrap()
-            .active
-    );
+    assert!(app.application_row(row.id).unwrap().active);
 }
 both_backends!(every_state_change_needs_the_csrf_token);
 

@@ -1,9 +1,7 @@
 //! The OAuth Applications grid: filters, sort and pages from the query string.
 
-use crate::applications::create_application;
 use crate::both_backends;
 use crate::helpers::*;
-use tessera::db::models::client;
 
 /// The application names in a grid page, in order.
 fn grid_names(html: &str) -> Vec<String> {
@@ -20,27 +18,23 @@ fn grid_names(html: &str) -> Vec<String> {
 async fn the_grid_filters_sorts_and_pages_from_the_query_string(backend: Backend) {
     let app = spawn_app(backend).await;
     app.signed_in_admin().await;
+    let mut created = Vec::new();
     for name in ["Alpha Shop", "beta sync", "Gamma", "alphabet soup"] {
-        create_application(&app, name).await;
+        created.push(app.application(name).create_in_back_office().await);
         app.clock.advance(chrono::TimeDelta::seconds(1));
     }
-    let gamma = client::list_all(&mut app.conn())
-        .unwrap()
-        .into_iter()
-        .find(|c| c.name == "Gamma")
-        .unwrap();
-    client::set_active(&mut app.conn(), gamma.id, false, app.state.now()).unwrap();
+    app.deactivate_application(created[2].id);
 
     let names = grid_names;
     let page = app
-        .get("/admin/oauth-applications?name=ALPHA&sort=name&dir=asc")
+        .get(&format!("{APPLICATIONS}?name=ALPHA&sort=name&dir=asc"))
         .await
         .text()
         .await
         .unwrap();
     assert_eq!(names(&page), ["Alpha Shop", "alphabet soup"]);
     let page = app
-        .get("/admin/oauth-applications?sort=name&dir=desc")
+        .get(&format!("{APPLICATIONS}?sort=name&dir=desc"))
         .await
         .text()
         .await
@@ -51,35 +45,39 @@ async fn the_grid_filters_sorts_and_pages_from_the_query_string(backend: Backend
         "case does not matter"
     );
     let page = app
-        .get("/admin/oauth-applications?status=inactive")
+        .get(&format!("{APPLICATIONS}?status=inactive"))
         .await
         .text()
         .await
         .unwrap();
     assert_eq!(names(&page), ["Gamma"]);
     let page = app
-        .get("/admin/oauth-applications?status=active&sort=created&dir=asc")
+        .get(&format!(
+            "{APPLICATIONS}?status=active&sort=created&dir=asc"
+        ))
         .await
         .text()
         .await
         .unwrap();
     assert_eq!(names(&page), ["Alpha Shop", "beta sync", "alphabet soup"]);
     let page = app
-        .get("/admin/oauth-applications?grant=password")
+        .get(&format!("{APPLICATIONS}?grant=password"))
         .await
         .text()
         .await
         .unwrap();
     assert_eq!(names(&page).len(), 4);
     let page = app
-        .get("/admin/oauth-applications?sort=name&dir=asc&per_page=10&page=1")
+        .get(&format!(
+            "{APPLICATIONS}?sort=name&dir=asc&per_page=10&page=1"
+        ))
         .await
         .text()
         .await
         .unwrap();
     assert!(page.contains("1–4 of 4"));
     let page = app
-        .get("/admin/oauth-applications?name=%25")
+        .get(&format!("{APPLICATIONS}?name=%25"))
         .await
         .text()
         .await
@@ -89,7 +87,7 @@ async fn the_grid_filters_sorts_and_pages_from_the_query_string(backend: Backend
         "% is literal"
     );
     let page = app
-        .get("/admin/oauth-applications?page=abc&per_page=-1&sort=nope")
+        .get(&format!("{APPLICATIONS}?page=abc&per_page=-1&sort=nope"))
         .await;
     assert_eq!(
         page.status(),
@@ -103,27 +101,15 @@ async fn the_grid_pages_through_many_applications(backend: Backend) {
     let app = spawn_app(backend).await;
     app.signed_in_admin().await;
     let owner = app.create_user("owner", "owner's long password", "backoffice", false);
-    let org = tessera::db::models::organization::find_by_name(&mut app.conn(), "Default")
-        .unwrap()
-        .unwrap();
     for i in 0..23 {
-        let spec = tessera::clients::ClientSpec {
-            organization_id: org.id,
-            name: tessera::domain::ClientName::parse(&format!("App {i:02}")).unwrap(),
-            grants: tessera::domain::Grants::parse(["client_credentials"]).unwrap(),
-            owner_user_id: Some(owner.id),
-            frontend: false,
-        };
-        let actor = tessera::clients::Actor {
-            user_id: None,
-            name: "test",
-            ip: None,
-        };
-        tessera::clients::register(&mut app.conn(), &spec, true, None, &actor, app.state.now())
-            .unwrap();
+        app.application(&format!("App {i:02}"))
+            .owner(owner.id)
+            .register();
     }
     let page = app
-        .get("/admin/oauth-applications?sort=name&dir=asc&per_page=10&page=3")
+        .get(&format!(
+            "{APPLICATIONS}?sort=name&dir=asc&per_page=10&page=3"
+        ))
         .await
         .text()
         .await
@@ -134,7 +120,7 @@ async fn the_grid_pages_through_many_applications(backend: Backend) {
     assert!(page.contains("rel=\"prev\""));
     assert!(!page.contains("rel=\"next\""));
     let mine = app
-        .get(&format!("/admin/oauth-applications?owner={}", owner.id))
+        .get(&format!("{APPLICATIONS}?owner={}", owner.id))
         .await
         .text()
         .await
@@ -146,12 +132,7 @@ both_backends!(the_grid_pages_through_many_applications);
 async fn an_empty_grid_says_so(backend: Backend) {
     let app = spawn_app(backend).await;
     app.signed_in_admin().await;
-    let page = app
-        .get("/admin/oauth-applications")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.get(APPLICATIONS).await.text().await.unwrap();
     assert!(page.contains("No OAuth applications yet."));
 }
 both_backends!(an_empty_grid_says_so);
@@ -159,31 +140,15 @@ both_backends!(an_empty_grid_says_so);
 async fn the_grid_filters_by_organization(backend: Backend) {
     let app = spawn_app(backend).await;
     app.signed_in_admin().await;
-    create_application(&app, "At home").await;
-    let owner = tessera::db::models::user::find_by_username(&mut app.conn(), "owner")
-        .unwrap()
-        .unwrap();
-    let acme = tessera::db::models::organization::create(&mut app.conn(), "Acme", app.state.now())
-        .unwrap();
-    let spec = tessera::clients::ClientSpec {
-        organization_id: acme.id,
-        name: tessera::domain::ClientName::parse("Abroad").unwrap(),
-        grants: tessera::domain::Grants::parse(["password"]).unwrap(),
-        owner_user_id: Some(owner.id),
-        frontend: false,
-    };
-    let actor = tessera::clients::Actor {
-        user_id: None,
-        name: "test",
-        ip: None,
-    };
-    tessera::clients::register(&mut app.conn(), &spec, true, None, &actor, app.state.now())
-        .unwrap();
+    let home = app.application("At home").create_in_back_office().await;
+    let acme = app.organization("Acme");
+    app.application("Abroad")
+        .grants(&["password"])
+        .owner(home.owner_user_id.unwrap())
+        .organization(acme)
+        .register();
     let page = app
-        .get(&format!(
-            "/admin/oauth-applications?organization={}",
-            acme.id
-        ))
+        .get(&format!("{APPLICATIONS}?organization={}", acme))
         .await
         .text()
         .await
@@ -191,14 +156,9 @@ async fn the_grid_filters_by_organization(backend: Backend) {
     assert_eq!(grid_names(&page), ["Abroad"]);
     assert!(page.contains(&format!(
         "<option value=\"{}\" selected>Acme</option>",
-        acme.id
+        acme
     )));
-    let all = app
-        .get("/admin/oauth-applications")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let all = app.get(APPLICATIONS).await.text().await.unwrap();
     assert_eq!(grid_names(&all).len(), 2);
 }
 both_backends!(the_grid_filters_by_organization);

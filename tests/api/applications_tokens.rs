@@ -1,10 +1,9 @@
 //! The back-office and the token endpoint agree at once: what an administrator switches
 //! off stops working at the next request (SECURITY.md 11, 21; ASVS 10.4.9).
 
-use crate::applications::create_application;
 use crate::both_backends;
 use crate::helpers::*;
-use crate::oauth_support::{TestClient, client_credentials, error_of, me, str_of, token_request};
+use crate::oauth_support::{client_credentials, error_of, me, str_of, token_request};
 
 async fn issue(app: &TestApp, client: &TestClient) -> String {
     str_of(&client_credentials(app, client).await, "access_token").to_owned()
@@ -15,17 +14,12 @@ async fn deactivating_in_the_back_office_refuses_the_next_token_request_and_exis
 ) {
     let app = spawn_app(backend).await;
     let csrf = app.signed_in_admin().await;
-    let (row, secret) = create_application(&app, "Switch").await;
-    let client = TestClient {
-        id: row.id,
-        client_id: row.client_id.clone(),
-        secret,
-    };
+    let client = app.application("Switch").create_in_back_office().await;
     let token = issue(&app, &client).await;
     assert_eq!(me(&app, "/api/me", &token).await.status(), 200);
 
     app.post_form(
-        &format!("/admin/oauth-applications/{}/deactivate", row.id),
+        &application_action(client.id, "deactivate"),
         &[("csrf_token", &csrf)],
     )
     .await;
@@ -42,7 +36,7 @@ async fn deactivating_in_the_back_office_refuses_the_next_token_request_and_exis
     // as issued before it.
     app.clock.advance(chrono::TimeDelta::seconds(2));
     app.post_form(
-        &format!("/admin/oauth-applications/{}/activate", row.id),
+        &application_action(client.id, "activate"),
         &[("csrf_token", &csrf)],
     )
     .await;
@@ -54,15 +48,10 @@ both_backends!(deactivating_in_the_back_office_refuses_the_next_token_request_an
 async fn deleting_in_the_back_office_refuses_the_application_everywhere(backend: Backend) {
     let app = spawn_app(backend).await;
     let csrf = app.signed_in_admin().await;
-    let (row, secret) = create_application(&app, "Gone").await;
-    let client = TestClient {
-        id: row.id,
-        client_id: row.client_id.clone(),
-        secret,
-    };
+    let client = app.application("Gone").create_in_back_office().await;
     let token = issue(&app, &client).await;
     app.post_form(
-        &format!("/admin/oauth-applications/{}/delete", row.id),
+        &application_action(client.id, "delete"),
         &[("csrf_token", &csrf)],
     )
     .await;
@@ -76,15 +65,10 @@ both_backends!(deleting_in_the_back_office_refuses_the_application_everywhere);
 async fn disabling_the_owner_in_the_back_office_refuses_tokens_acting_as_them(backend: Backend) {
     let app = spawn_app(backend).await;
     let csrf = app.signed_in_admin().await;
-    let (row, secret) = create_application(&app, "Acting").await;
-    let client = TestClient {
-        id: row.id,
-        client_id: row.client_id.clone(),
-        secret,
-    };
+    let client = app.application("Acting").create_in_back_office().await;
     let token = issue(&app, &client).await;
     app.post_form(
-        &format!("/admin/users/{}/disable", row.owner_user_id.unwrap()),
+        &format!("/admin/users/{}/disable", client.owner_user_id.unwrap()),
         &[("csrf_token", &csrf)],
     )
     .await;

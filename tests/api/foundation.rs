@@ -114,7 +114,7 @@ async fn the_default_organization_exists_from_the_start(backend: Backend) {
     let orgs = tessera::db::models::organization::list(&mut app.conn()).unwrap();
     assert_eq!(
         orgs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(),
-        ["Default"]
+        [DEFAULT_ORGANIZATION]
     );
 }
 both_backends!(the_default_organization_exists_from_the_start);

@@ -125,7 +125,7 @@ async fn credentials_in_the_query_string_are_refused() {
 async fn basic_credentials_are_form_urldecoded_as_appendix_b_says(backend: Backend) {
     // SECURITY.md 6; RFC 6749 §2.3.1 and Appendix B: ids and secrets with ' %&+:' work.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     let secret = "a b%c&d+e:f:g";
     add_secret(&app, &client, secret);
     let header = basic(&client.client_id, secret);
@@ -156,7 +156,7 @@ both_backends!(basic_credentials_are_form_urldecoded_as_appendix_b_says);
 async fn a_wrong_secret_via_basic_is_401_with_a_basic_challenge(backend: Backend) {
     // SECURITY.md 8; RFC 6749 §5.2 invalid_client.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     let response = with_header(&app, &basic(&client.client_id, "tsk_wrong"), &CC).await;
     assert_eq!(response.status(), 401);
     assert_eq!(
@@ -172,7 +172,7 @@ both_backends!(a_wrong_secret_via_basic_is_401_with_a_basic_challenge);
 async fn a_wrong_secret_in_the_body_is_401_invalid_client(backend: Backend) {
     // SECURITY.md 8; RFC 6749 §5.2.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     let (status, body) = error_of(
         post(
             &app,
@@ -211,7 +211,7 @@ async fn an_unknown_client_and_a_wrong_secret_answer_identically_in_about_the_sa
 ) {
     // SECURITY.md 9; ASVS 5.0 6.3.8.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     let unknown_id = "0".repeat(32);
     let mut answers = Vec::new();
     let mut timings: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
@@ -249,13 +249,12 @@ async fn a_deactivated_or_deleted_client_is_refused_at_once(backend: Backend) {
     // SECURITY.md 11 and 21; ASVS 10.4.10: deactivation in the back-office takes effect on
     // the next request, and the tokens it already holds stop working.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     let issued = client_credentials(&app, &client).await;
     let access = str_of(&issued, "access_token").to_owned();
     assert_eq!(me(&app, "/api/me", &access).await.status(), 200);
 
-    tessera::clients::set_active(&mut app.conn(), client.id, false, &actor(), app.clock.now())
-        .unwrap();
+    app.deactivate_application(client.id);
     let (status, body) =
         error_of(token_request(&app, &client, &[("grant_type", "client_credentials")]).await).await;
     assert_eq!(
@@ -268,8 +267,7 @@ async fn a_deactivated_or_deleted_client_is_refused_at_once(backend: Backend) {
 
     // Reactivated: new tokens work, the old one stays dead.
     app.clock.advance(TimeDelta::seconds(2));
-    tessera::clients::set_active(&mut app.conn(), client.id, true, &actor(), app.clock.now())
-        .unwrap();
+    app.activate_application(client.id);
     let fresh = client_credentials(&app, &client).await;
     assert_eq!(
         me(&app, "/api/me", str_of(&fresh, "access_token"))
@@ -279,7 +277,7 @@ async fn a_deactivated_or_deleted_client_is_refused_at_once(backend: Backend) {
     );
     assert_eq!(me(&app, "/api/me", &access).await.status(), 401);
 
-    tessera::clients::delete(&mut app.conn(), client.id, &actor(), app.clock.now()).unwrap();
+    app.delete_application(client.id);
     let (status, _) =
         error_of(token_request(&app, &client, &[("grant_type", "client_credentials")]).await).await;
     assert_eq!(status, 401);
@@ -294,7 +292,7 @@ both_backends!(a_deactivated_or_deleted_client_is_refused_at_once);
 
 async fn a_revoked_or_expired_secret_no_longer_authenticates(backend: Backend) {
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     use tessera::db::schema::client_secrets;
     diesel::update(client_secrets::table.filter(client_secrets::client_id.eq(client.id)))
         .set(client_secrets::expires_at.eq(app.clock.now() + TimeDelta::minutes(1)))
@@ -311,12 +309,8 @@ both_backends!(a_revoked_or_expired_secret_no_longer_authenticates);
 async fn repeated_failures_are_throttled_with_retry_after_and_a_success_resets(backend: Backend) {
     // SECURITY.md 12; RFC 6749 §2.3.1: the endpoint "MUST protect ... against brute force".
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
-    let wrong = TestClient {
-        id: client.id,
-        client_id: client.client_id.clone(),
-        secret: "tsk_wrong".into(),
-    };
+    let client = app.back_office_app();
+    let wrong = client.with_secret("tsk_wrong");
     for _ in 0..9 {
         assert_eq!(token_request(&app, &wrong, &CC).await.status(), 401);
     }
@@ -342,7 +336,7 @@ both_backends!(repeated_failures_are_throttled_with_retry_after_and_a_success_re
 async fn client_authentication_failures_reach_the_audit_log(backend: Backend) {
     // SECURITY.md 12.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     with_header(&app, &basic(&client.client_id, "tsk_wrong"), &CC).await;
     with_header(&app, &basic("no-such-client", "tsk_wrong"), &CC).await;
     let events = audit_event::with_action(&mut app.conn(), "client_auth_failed").unwrap();

@@ -7,7 +7,7 @@ use crate::oauth_support::*;
 use chrono::TimeDelta;
 use std::time::{Duration, Instant};
 use tessera::clock::Clock;
-use tessera::db::models::{audit_event, user};
+use tessera::db::models::audit_event;
 
 fn password_form<'a>(username: &'a str, password: &'a str) -> [(&'a str, &'a str); 3] {
     [
@@ -20,7 +20,7 @@ fn password_form<'a>(username: &'a str, password: &'a str) -> [(&'a str, &'a str
 async fn client_credentials_returns_a_bearer_token_and_no_refresh_token(backend: Backend) {
     // SECURITY.md 14; RFC 6749 §4.4.3: "A refresh token SHOULD NOT be included."
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     let body = client_credentials(&app, &client).await;
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 3600);
@@ -32,10 +32,8 @@ both_backends!(client_credentials_returns_a_bearer_token_and_no_refresh_token);
 async fn client_credentials_tokens_name_the_client_as_sub_and_act_for_the_owner(backend: Backend) {
     // RFC 9068 §2.2: with no resource owner, `sub` identifies the client.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
-    let owner = user::find_by_username(&mut app.conn(), "erp-owner")
-        .unwrap()
-        .unwrap();
+    let client = app.back_office_app();
+    let owner = app.existing_user("erp-owner");
     let token = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
     let claims = jwt_part(&token, 1);
     assert_eq!(claims["sub"], client.client_id.as_str());
@@ -50,12 +48,10 @@ both_backends!(client_credentials_tokens_name_the_client_as_sub_and_act_for_the_
 async fn client_credentials_stops_when_the_owner_is_disabled(backend: Backend) {
     // SECURITY.md 21: disabling the owner revokes what was issued, and issues no more.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     let token = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
-    let owner = user::find_by_username(&mut app.conn(), "erp-owner")
-        .unwrap()
-        .unwrap();
-    user::set_enabled(&mut app.conn(), owner.id, false, app.clock.now()).unwrap();
+    let owner = app.existing_user("erp-owner");
+    app.disable_user(owner.id);
     let (status, body) =
         error_of(token_request(&app, &client, &[("grant_type", "client_credentials")]).await).await;
     assert_eq!(
@@ -69,8 +65,8 @@ both_backends!(client_credentials_stops_when_the_owner_is_disabled);
 async fn the_password_grant_returns_an_access_and_a_refresh_token(backend: Backend) {
     // RFC 6749 §4.3.3; `sub` is the user (RFC 9068 §2.2).
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
-    let ann = user(&app, "ann", "backoffice");
+    let client = app.back_office_app();
+    let ann = app.user("ann", "backoffice");
     let body = password_grant(&app, &client, "ANN ").await;
     assert_eq!(body["token_type"], "Bearer");
     assert!(str_of(&body, "refresh_token").starts_with("trt_"));
@@ -86,8 +82,8 @@ async fn a_wrong_password_and_an_unknown_user_both_get_invalid_grant_in_the_same
 ) {
     // SECURITY.md 15; RFC 6749 §5.2 invalid_grant.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
-    user(&app, "ann", "backoffice");
+    let client = app.back_office_app();
+    app.user("ann", "backoffice");
     let mut bodies = Vec::new();
     let mut timings: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
     for round in 0..5 {
@@ -128,16 +124,14 @@ both_backends!(a_wrong_password_and_an_unknown_user_both_get_invalid_grant_in_th
 
 async fn the_password_grant_refuses_users_of_another_organization(backend: Backend) {
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
-    let outsider = user(&app, "outsider", "backoffice");
-    let elsewhere =
-        tessera::db::models::organization::create(&mut app.conn(), "Elsewhere", app.clock.now())
-            .unwrap();
+    let client = app.back_office_app();
+    let outsider = app.user("outsider", "backoffice");
+    let elsewhere = app.organization("Elsewhere");
     {
         use diesel::prelude::*;
         use tessera::db::schema::users;
         diesel::update(users::table.find(outsider.id))
-            .set(users::organization_id.eq(elsewhere.id))
+            .set(users::organization_id.eq(elsewhere))
             .execute(&mut *app.conn())
             .unwrap();
     }
@@ -145,14 +139,14 @@ async fn the_password_grant_refuses_users_of_another_organization(backend: Backe
         error_of(token_request(&app, &client, &password_form("outsider", USER_PASSWORD)).await)
             .await;
     assert_eq!((status, str_of(&body, "error")), (400, "invalid_grant"));
-    user(&app, "insider", "backoffice");
+    app.user("insider", "backoffice");
     password_grant(&app, &client, "insider").await;
 }
 both_backends!(the_password_grant_refuses_users_of_another_organization);
 
 async fn the_secret_that_authenticated_records_when_it_was_last_used(backend: Backend) {
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     client_credentials(&app, &client).await;
     let secrets = tessera::db::models::client_secret::valid_for_client(
         &mut app.conn(),
@@ -167,10 +161,14 @@ both_backends!(the_secret_that_authenticated_records_when_it_was_last_used);
 async fn the_password_grant_takes_only_enabled_users_of_the_application_kind(backend: Backend) {
     // A frontend application signs in customers, any other back-office users.
     let app = spawn_app(backend).await;
-    let back_office = back_office_app(&app);
-    let shop = application(&app, "shop", &["password"], true);
-    user(&app, "ann", "backoffice");
-    user(&app, "carl", "customer");
+    let back_office = app.back_office_app();
+    let shop = app
+        .application("shop")
+        .grants(&["password"])
+        .frontend()
+        .register();
+    app.user("ann", "backoffice");
+    app.user("carl", "customer");
     password_grant(&app, &back_office, "ann").await;
     password_grant(&app, &shop, "carl").await;
     for (client, username) in [(&back_office, "carl"), (&shop, "ann")] {
@@ -183,10 +181,8 @@ async fn the_password_grant_takes_only_enabled_users_of_the_application_kind(bac
             "{username}"
         );
     }
-    let carl = user::find_by_username(&mut app.conn(), "carl")
-        .unwrap()
-        .unwrap();
-    user::set_enabled(&mut app.conn(), carl.id, false, app.clock.now()).unwrap();
+    let carl = app.existing_user("carl");
+    app.disable_user(carl.id);
     let (status, body) =
         error_of(token_request(&app, &shop, &password_form("carl", USER_PASSWORD)).await).await;
     assert_eq!(
@@ -199,8 +195,8 @@ both_backends!(the_password_grant_takes_only_enabled_users_of_the_application_ki
 async fn repeated_wrong_passwords_lock_the_username_before_any_hashing(backend: Backend) {
     // SECURITY.md 12; RFC 6749 §4.3.2: "protect the endpoint against brute force attacks".
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
-    user(&app, "ann", "backoffice");
+    let client = app.back_office_app();
+    app.user("ann", "backoffice");
     for _ in 0..5 {
         let response = token_request(&app, &client, &password_form("ann", "wrong password")).await;
         assert_eq!(response.status(), 400);
@@ -230,8 +226,8 @@ both_backends!(repeated_wrong_passwords_lock_the_username_before_any_hashing);
 async fn a_refresh_rotates_the_token_and_spends_the_old_one(backend: Backend) {
     // SECURITY.md 16; RFC 6749 §6; RFC 9700 §4.14.2.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
-    user(&app, "ann", "backoffice");
+    let client = app.back_office_app();
+    app.user("ann", "backoffice");
     let first = password_grant(&app, &client, "ann").await;
     let old = str_of(&first, "refresh_token").to_owned();
     let second = expect_tokens(refresh(&app, &client, &old).await).await;
@@ -249,8 +245,8 @@ both_backends!(a_refresh_rotates_the_token_and_spends_the_old_one);
 async fn a_replayed_refresh_token_is_invalid_grant_and_revokes_the_family(backend: Backend) {
     // SECURITY.md 17; RFC 9700 §4.14.2; ASVS 10.4.5.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
-    user(&app, "ann", "backoffice");
+    let client = app.back_office_app();
+    app.user("ann", "backoffice");
     let first = str_of(&password_grant(&app, &client, "ann").await, "refresh_token").to_owned();
     let second = str_of(
         &expect_tokens(refresh(&app, &client, &first).await).await,
@@ -289,8 +285,8 @@ both_backends!(a_replayed_refresh_token_is_invalid_grant_and_revokes_the_family)
 async fn concurrent_refreshes_of_one_token_give_exactly_one_success(backend: Backend) {
     // SECURITY.md 18: the spend is one conditional UPDATE with its row count checked.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
-    user(&app, "ann", "backoffice");
+    let client = app.back_office_app();
+    app.user("ann", "backoffice");
     for round in 0..3 {
         let token = str_of(&password_grant(&app, &client, "ann").await, "refresh_token").to_owned();
         let attempts = (0..8).map(|_| refresh(&app, &client, &token));
@@ -309,9 +305,9 @@ both_backends!(concurrent_refreshes_of_one_token_give_exactly_one_success);
 async fn a_refresh_token_works_only_for_the_client_it_was_issued_to(backend: Backend) {
     // SECURITY.md 19; RFC 6749 §6: "the refresh token is bound to the client".
     let app = spawn_app(backend).await;
-    let erp = back_office_app(&app);
-    let other = application(&app, "other", &["password"], false);
-    user(&app, "ann", "backoffice");
+    let erp = app.back_office_app();
+    let other = app.application("other").grants(&["password"]).register();
+    app.user("ann", "backoffice");
     let token = str_of(&password_grant(&app, &erp, "ann").await, "refresh_token").to_owned();
     let (status, body) = error_of(refresh(&app, &other, &token).await).await;
     assert_eq!(
@@ -325,9 +321,9 @@ both_backends!(a_refresh_token_works_only_for_the_client_it_was_issued_to);
 async fn a_refresh_can_narrow_the_scope_but_never_widen_it(backend: Backend) {
     // SECURITY.md 19; RFC 6749 §6: the new refresh token keeps the original scope.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     set_scopes(&app, &client, "read write admin");
-    user(&app, "ann", "backoffice");
+    app.user("ann", "backoffice");
     let grant = expect_tokens(
         token_request(
             &app,
@@ -390,8 +386,8 @@ async fn refresh_tokens_expire_with_their_lifetime_and_their_family_absolute_exp
         .setting("TESSERA_REFRESH_TOKEN_ABSOLUTE_TTL", "250")
         .spawn()
         .await;
-    let client = back_office_app(&app);
-    user(&app, "ann", "backoffice");
+    let client = app.back_office_app();
+    app.user("ann", "backoffice");
     let idle = str_of(&password_grant(&app, &client, "ann").await, "refresh_token").to_owned();
     app.clock.advance(TimeDelta::seconds(101));
     assert_eq!(
@@ -422,16 +418,16 @@ both_backends!(refresh_tokens_expire_with_their_lifetime_and_their_family_absolu
 async fn refresh_tokens_of_a_disabled_user_stop_working(backend: Backend) {
     // SECURITY.md 21; ASVS 10.4.9.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
-    let ann = user(&app, "ann", "backoffice");
+    let client = app.back_office_app();
+    let ann = app.user("ann", "backoffice");
     let token = str_of(&password_grant(&app, &client, "ann").await, "refresh_token").to_owned();
-    user::set_enabled(&mut app.conn(), ann.id, false, app.clock.now()).unwrap();
+    app.disable_user(ann.id);
     let (status, body) = error_of(refresh(&app, &client, &token).await).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_grant"))
     );
-    user::set_enabled(&mut app.conn(), ann.id, true, app.clock.now()).unwrap();
+    app.enable_user(ann.id);
     assert_eq!(
         refresh(&app, &client, &token).await.status(),
         400,
@@ -446,8 +442,8 @@ async fn refresh_tokens_can_be_turned_off(backend: Backend) {
         .setting("TESSERA_REFRESH_TOKENS", "false")
         .spawn()
         .await;
-    let client = back_office_app(&app);
-    user(&app, "ann", "backoffice");
+    let client = app.back_office_app();
+    app.user("ann", "backoffice");
     let body = password_grant(&app, &client, "ann").await;
     assert!(body.get("refresh_token").is_none(), "{body}");
     let (status, body) = error_of(refresh(&app, &client, "trt_anything").await).await;

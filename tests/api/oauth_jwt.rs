@@ -47,7 +47,7 @@ async fn each_signing_algorithm_issues_tokens_that_verify_against_the_jwks() {
             .setting("TESSERA_SIGNING_ALG", alg)
             .spawn()
             .await;
-        let client = back_office_app(&app);
+        let client = app.back_office_app();
         let token = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
         let (header, _) = verify_with_jwks(&app, &token).await;
         assert_eq!(format!("{:?}", header.alg), alg);
@@ -59,7 +59,7 @@ async fn each_signing_algorithm_issues_tokens_that_verify_against_the_jwks() {
 async fn tokens_with_alg_none_hmac_or_a_forged_payload_are_refused() {
     // SECURITY.md 22; RFC 8725 §3.1: one allowed algorithm per key, never none, never HS*.
     let app = spawn_app(Backend::Sqlite).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     let token = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
     let parts: Vec<&str> = token.split('.').collect();
     let header = jwt_part(&token, 0);
@@ -90,7 +90,7 @@ async fn tokens_with_alg_none_hmac_or_a_forged_payload_are_refused() {
 async fn access_tokens_verify_against_the_jwks_with_the_expected_claims(backend: Backend) {
     // SECURITY.md 22; RFC 9068 §2.1 (header) and §2.2 (claims).
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     set_scopes(&app, &client, "read write");
     let before = app.clock.now().and_utc().timestamp();
     let body = client_credentials(&app, &client).await;
@@ -140,7 +140,7 @@ both_backends!(access_tokens_verify_against_the_jwks_with_the_expected_claims);
 async fn every_token_has_its_own_jti(backend: Backend) {
     // RFC 9068 §2.2 and RFC 7519 §4.1.7: jti is unique.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     let mut seen = HashSet::new();
     for _ in 0..20 {
         let token = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
@@ -152,7 +152,7 @@ both_backends!(every_token_has_its_own_jti);
 async fn the_jwks_lists_current_and_previous_keys_and_old_tokens_still_verify(backend: Backend) {
     // SECURITY.md 23: after a rotation the newest key signs and the old one stays published.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     let old_token = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
     let old_kid = jwt_part(&old_token, 0)["kid"].as_str().unwrap().to_owned();
     std::thread::sleep(std::time::Duration::from_millis(5));
@@ -189,7 +189,7 @@ both_backends!(the_jwks_lists_current_and_previous_keys_and_old_tokens_still_ver
 async fn metadata_names_the_configured_issuer_and_lists_every_grant(backend: Backend) {
     // SECURITY.md 24; RFC 8414 §2 and §3.3: issuer identical to the configured one.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     set_scopes(&app, &client, "write read");
     let response = app.get("/.well-known/oauth-authorization-server").await;
     assert_eq!(response.status(), 200);

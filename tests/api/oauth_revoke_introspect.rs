@@ -20,13 +20,9 @@ async fn revoke(app: &TestApp, client: &TestClient, token: &str) -> reqwest::Res
 async fn revocation_and_introspection_need_client_authentication(backend: Backend) {
     // RFC 7009 §2.1 and RFC 7662 §2.1.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     let token = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
-    let wrong = TestClient {
-        id: client.id,
-        client_id: client.client_id.clone(),
-        secret: "tsk_wrong".into(),
-    };
+    let wrong = client.with_secret("tsk_wrong");
     for path in ["/oauth2-revoke", "/oauth2-introspect"] {
         let (status, body) = error_of(post(&app, path, &[("token", &token)]).await).await;
         assert_eq!(
@@ -54,8 +50,8 @@ both_backends!(revocation_and_introspection_need_client_authentication);
 async fn an_active_token_introspects_with_its_claims(backend: Backend) {
     // RFC 7662 §2.2.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
-    user(&app, "ann", "backoffice");
+    let client = app.back_office_app();
+    app.user("ann", "backoffice");
     let grant = password_grant(&app, &client, "ann").await;
     let access = introspect(&app, &client, str_of(&grant, "access_token")).await;
     assert_eq!(access["active"], true);
@@ -76,9 +72,12 @@ both_backends!(an_active_token_introspects_with_its_claims);
 async fn expired_revoked_unknown_foreign_or_garbage_tokens_are_exactly_inactive(backend: Backend) {
     // SECURITY.md 26; RFC 7662 §2.2: nothing but {"active": false}.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
-    let other = application(&app, "other", &["client_credentials", "password"], false);
-    user(&app, "ann", "backoffice");
+    let client = app.back_office_app();
+    let other = app
+        .application("other")
+        .grants(&["client_credentials", "password"])
+        .register();
+    app.user("ann", "backoffice");
     let inactive = json!({"active": false});
 
     let foreign = password_grant(&app, &other, "ann").await;
@@ -138,7 +137,7 @@ both_backends!(expired_revoked_unknown_foreign_or_garbage_tokens_are_exactly_ina
 async fn revocation_answers_200_for_unknown_tokens(backend: Backend) {
     // SECURITY.md 25; RFC 7009 §2.2: "invalid tokens do not cause an error response".
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     for token in ["unknown", "trt_unknown", "a.b.c"] {
         let response = revoke(&app, &client, token).await;
         assert_eq!(response.status(), 200, "{token}");
@@ -158,9 +157,12 @@ both_backends!(revocation_answers_200_for_unknown_tokens);
 async fn a_client_cannot_revoke_another_clients_tokens(backend: Backend) {
     // SECURITY.md 25; RFC 7009 §2.1: the token must have been issued to the caller.
     let app = spawn_app(backend).await;
-    let owner = back_office_app(&app);
-    let thief = application(&app, "thief", &["client_credentials", "password"], false);
-    user(&app, "ann", "backoffice");
+    let owner = app.back_office_app();
+    let thief = app
+        .application("thief")
+        .grants(&["client_credentials", "password"])
+        .register();
+    app.user("ann", "backoffice");
     let grant = password_grant(&app, &owner, "ann").await;
     for token in ["access_token", "refresh_token"] {
         assert_eq!(
@@ -181,8 +183,8 @@ both_backends!(a_client_cannot_revoke_another_clients_tokens);
 async fn revoking_a_refresh_token_revokes_its_family(backend: Backend) {
     // RFC 7009 §2.1; RFC 9700 §4.14.2.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
-    user(&app, "ann", "backoffice");
+    let client = app.back_office_app();
+    app.user("ann", "backoffice");
     let first = str_of(&password_grant(&app, &client, "ann").await, "refresh_token").to_owned();
     let second = str_of(
         &expect_tokens(refresh(&app, &client, &first).await).await,
@@ -201,7 +203,7 @@ both_backends!(revoking_a_refresh_token_revokes_its_family);
 async fn a_revoked_access_token_is_refused_by_the_api(backend: Backend) {
     // RFC 7009 §2: the jti goes on the deny-list.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     let token = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
     let other = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
     assert_eq!(revoke(&app, &client, &token).await.status(), 200);

@@ -140,7 +140,7 @@ async fn missing_signing_keys_give_a_clear_json_error_not_a_panic() {
         .setting("TESSERA_GENERATE_KEYS", "false")
         .spawn()
         .await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     let response = token_request(&app, &client, &[("grant_type", "client_credentials")]).await;
     assert_no_store(&response, "503");
     let (status, body) = error_of(response).await;
@@ -159,7 +159,7 @@ async fn missing_signing_keys_give_a_clear_json_error_not_a_panic() {
 async fn every_answer_carries_no_store_and_pragma_no_cache(backend: Backend) {
     // RFC 6749 §5.1; OpenID conformance CheckTokenEndpointCacheHeaders.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     let ok = token_request(&app, &client, &[("grant_type", "client_credentials")]).await;
     assert_eq!(ok.status(), 200);
     assert_no_store(&ok, "success");
@@ -186,7 +186,7 @@ both_backends!(every_answer_carries_no_store_and_pragma_no_cache);
 async fn json_bodies_work_like_forms(backend: Backend) {
     // Oro documents `{"grant_type": ..., "client_id": ..., "client_secret": ...}`.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     let response = reqwest::Client::new()
         .post(app.url("/oauth2-token"))
         .json(&serde_json::json!({
@@ -205,7 +205,7 @@ both_backends!(json_bodies_work_like_forms);
 async fn empty_values_count_as_absent_and_unknown_parameters_are_ignored(backend: Backend) {
     // RFC 6749 §3.1 and §3.2.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     set_scopes(&app, &client, "read write");
     let body = expect_tokens(
         token_request(
@@ -230,7 +230,7 @@ both_backends!(empty_values_count_as_absent_and_unknown_parameters_are_ignored);
 async fn an_unknown_grant_type_is_unsupported_grant_type(backend: Backend) {
     // RFC 6749 §5.2.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     for grant in [
         "implicit",
         "authorization_code",
@@ -247,8 +247,11 @@ both_backends!(an_unknown_grant_type_is_unsupported_grant_type);
 async fn a_grant_the_application_lacks_is_unauthorized_client(backend: Backend) {
     // RFC 6749 §5.2 unauthorized_client; refresh tokens come with the password grant.
     let app = spawn_app(backend).await;
-    let machine = application(&app, "machine", &["client_credentials"], false);
-    user(&app, "ann", "backoffice");
+    let machine = app
+        .application("machine")
+        .grants(&["client_credentials"])
+        .register();
+    app.user("ann", "backoffice");
     for form in [
         &[
             ("grant_type", "password"),
@@ -261,7 +264,7 @@ async fn a_grant_the_application_lacks_is_unauthorized_client(backend: Backend) 
         assert_eq!(status, 400);
         assert_eq!(body["error"], "unauthorized_client", "{form:?}");
     }
-    let people = application(&app, "people", &["password"], false);
+    let people = app.application("people").grants(&["password"]).register();
     let (status, body) =
         error_of(token_request(&app, &people, &[("grant_type", "client_credentials")]).await).await;
     assert_eq!(
@@ -275,7 +278,7 @@ async fn a_scope_beyond_the_application_is_invalid_scope(backend: Backend) {
     // RFC 6749 §3.3 and §5.2: the default is every scope the application has; a subset is
     // granted as asked; anything else is invalid_scope.
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     let none = client_credentials(&app, &client).await;
     assert!(
         none.get("scope").is_none(),
@@ -333,11 +336,10 @@ both_backends!(a_scope_beyond_the_application_is_invalid_scope);
 
 async fn the_application_last_used_at_is_updated_at_most_once_a_minute(backend: Backend) {
     let app = spawn_app(backend).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     let last_used = || {
-        tessera::db::models::client::get(&mut app.conn(), client.id)
-            .unwrap()
-            .unwrap()
+        app.application_row(client.id)
+            .expect("the application")
             .last_used_at
     };
     assert_eq!(last_used(), None);

@@ -1,13 +1,12 @@
 //! Users and organizations in the back-office, and what disabling or resetting a user does.
 
-use crate::applications::{create_application, create_via_form};
 use crate::both_backends;
 use crate::helpers::*;
 
 async fn a_users_page_lists_their_applications_and_prefills_the_owner(backend: Backend) {
     let app = spawn_app(backend).await;
     app.signed_in_admin().await;
-    let (row, _) = create_application(&app, "Owned").await;
+    let row = app.application("Owned").create_in_back_office().await;
     let owner_id = row.owner_user_id.unwrap();
     let page = app
         .get(&format!("/admin/users/{owner_id}"))
@@ -16,19 +15,17 @@ async fn a_users_page_lists_their_applications_and_prefills_the_owner(backend: B
         .await
         .unwrap();
     assert!(page.contains("Owned"));
-    assert!(page.contains(&format!("/admin/oauth-applications/new?owner={owner_id}")));
+    assert!(page.contains(&format!("{NEW_APPLICATION}?owner={owner_id}")));
     let form = app
-        .get(&format!("/admin/oauth-applications/new?owner={owner_id}"))
+        .get(&format!("{NEW_APPLICATION}?owner={owner_id}"))
         .await
         .text()
         .await
         .unwrap();
     assert!(form.contains(&format!("<option value=\"{owner_id}\" selected>")));
-    let me = tessera::db::models::user::find_by_username(&mut app.conn(), ADMIN_USERNAME)
-        .unwrap()
-        .unwrap();
+    let me = app.existing_user(ADMIN_USERNAME);
     let mine = app
-        .get(&format!("/admin/oauth-applications?owner={}", me.id))
+        .get(&format!("{APPLICATIONS}?owner={}", me.id))
         .await
         .text()
         .await
@@ -74,9 +71,7 @@ async fn administrators_create_and_edit_users_with_inline_errors(backend: Backen
         )
         .await;
     assert_eq!(created.status(), 303);
-    let carol = tessera::db::models::user::find_by_username(&mut app.conn(), "carol")
-        .unwrap()
-        .unwrap();
+    let carol = app.existing_user("carol");
     assert_eq!(carol.kind, "customer");
     assert!(carol.password_hash.starts_with("$argon2id$"));
     let taken = app
@@ -117,9 +112,7 @@ async fn administrators_create_and_edit_users_with_inline_errors(backend: Backen
     assert_eq!(carol.email, "new@example.com");
     let users = app.get("/admin/users").await.text().await.unwrap();
     assert!(users.contains("carol") && users.contains("Customer"));
-    let me = tessera::db::models::user::find_by_username(&mut app.conn(), ADMIN_USERNAME)
-        .unwrap()
-        .unwrap();
+    let me = app.existing_user(ADMIN_USERNAME);
     let demoted = app
         .post_form(
             &format!("/admin/users/{}/edit", me.id),
@@ -178,9 +171,7 @@ async fn disabling_a_user_ends_their_sessions_and_cuts_off_their_tokens(backend:
     );
 
     let csrf = app.signed_in_admin().await;
-    let second = tessera::db::models::user::find_by_username(&mut app.conn(), "second")
-        .unwrap()
-        .unwrap();
+    let second = app.existing_user("second");
     assert_eq!(
         app.get(&format!("/admin/users/{}/disable", second.id))
             .await
@@ -204,9 +195,7 @@ async fn disabling_a_user_ends_their_sessions_and_cuts_off_their_tokens(backend:
         .unwrap();
     assert!(!second.enabled && second.tokens_revoked_before.is_some());
 
-    let me = tessera::db::models::user::find_by_username(&mut app.conn(), ADMIN_USERNAME)
-        .unwrap()
-        .unwrap();
+    let me = app.existing_user(ADMIN_USERNAME);
     let myself = app
         .post_form(
             &format!("/admin/users/{}/disable", me.id),
@@ -320,12 +309,7 @@ async fn organizations_are_created_and_renamed_with_unique_names(backend: Backen
             .name,
         "Acme Corp"
     );
-    let form = app
-        .get("/admin/oauth-applications/new")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let form = app.get(NEW_APPLICATION).await.text().await.unwrap();
     assert!(
         form.contains("name=\"organization_id\""),
         "with two organizations the form asks which"

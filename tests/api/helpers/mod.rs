@@ -11,6 +11,14 @@ use tessera::db::models::user::{self, NewUser};
 use tessera::startup::Application;
 use tessera::state::AppState;
 
+mod fixtures;
+pub mod mail;
+pub mod mime;
+mod pages;
+
+pub use fixtures::*;
+pub use pages::*;
+
 pub const ADMIN_USERNAME: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
@@ -24,6 +32,18 @@ pub fn postgres_url() -> Option<String> {
     std::env::var("TESSERA_TEST_POSTGRES_URL")
         .ok()
         .filter(|u| !u.is_empty())
+}
+
+/// Whether a test must skip because a tool it drives is missing (`why`). Outside CI it says
+/// so on stderr and skips; under `CI=true` nothing may be skipped, so it fails instead.
+pub fn skip_when_missing(missing: Option<String>) -> bool {
+    let Some(why) = missing else {
+        return false;
+    };
+    let in_ci = std::env::var("CI").is_ok_and(|ci| ci == "true");
+    assert!(!in_ci, "CI=true, and this test cannot run: {why}");
+    eprintln!("skipped: {why}");
+    true
 }
 
 /// Runs the test `async fn $name(backend: Backend)` once per database, as the tests
@@ -62,7 +82,8 @@ impl PgDatabase {
         let admin_url = postgres_url()
             .expect("TESSERA_TEST_POSTGRES_URL names the PostgreSQL server the tests run on");
         let name = format!("t_{}", tessera::domain::secret::random_hex(8));
-        let mut conn = PgConnection::establish(&admin_url).expect("connect to PostgreSQL");
+        let mut conn = PgConnection::establish(&admin_url)
+            .unwrap_or_else(|e| panic!("connect to PostgreSQL at {admin_url}: {e}"));
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut conn)
             .expect("create the test database");
@@ -167,7 +188,7 @@ impl TestApp {
         let hash = tessera::passwords::hash(password).expect("hash");
         let now = self.clock.now();
         let mut conn = self.state.pool.get().expect("connection");
-        let org = tessera::db::models::organization::find_by_name(&mut conn, "Default")
+        let org = tessera::db::models::organization::find_by_name(&mut conn, DEFAULT_ORGANIZATION)
             .expect("query")
             .map(|o| o.id);
         user::create(
@@ -297,25 +318,4 @@ async fn launch(
         _database: database,
         values,
     }
-}
-
-/// The value of the first `csrf_token` hidden field in a page.
-pub fn csrf_token(html: &str) -> String {
-    hidden_field(html, "csrf_token").expect("a csrf_token field")
-}
-
-pub fn hidden_field(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    let end = html[start..].find('"')?;
-    Some(html[start..start + end].to_owned())
-}
-
-pub fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
 }
