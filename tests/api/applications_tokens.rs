@@ -3,7 +3,7 @@
 
 use crate::both_backends;
 use crate::helpers::*;
-use crate::oauth_support::{client_credentials, error_of, me, str_of, token_request};
+use crate::oauth_support::{assert_error, client_credentials, me, str_of, token_request};
 
 async fn issue(app: &TestApp, client: &TestClient) -> String {
     str_of(&client_credentials(app, client).await, "access_token").to_owned()
@@ -23,9 +23,12 @@ async fn deactivating_in_the_back_office_refuses_the_next_token_request_and_exis
         &[("csrf_token", &csrf)],
     )
     .await;
-    let (status, body) =
-        error_of(token_request(&app, &client, &[("grant_type", "client_credentials")]).await).await;
-    assert_eq!((status, str_of(&body, "error")), (401, "invalid_client"));
+    assert_error(
+        token_request(&app, &client, &[("grant_type", "client_credentials")]).await,
+        401,
+        "invalid_client",
+    )
+    .await;
     assert_eq!(
         me(&app, "/api/me", &token).await.status(),
         401,
@@ -55,9 +58,12 @@ async fn deleting_in_the_back_office_refuses_the_application_everywhere(backend:
         &[("csrf_token", &csrf)],
     )
     .await;
-    let (status, body) =
-        error_of(token_request(&app, &client, &[("grant_type", "client_credentials")]).await).await;
-    assert_eq!((status, str_of(&body, "error")), (401, "invalid_client"));
+    assert_error(
+        token_request(&app, &client, &[("grant_type", "client_credentials")]).await,
+        401,
+        "invalid_client",
+    )
+    .await;
     assert_eq!(me(&app, "/api/me", &token).await.status(), 401);
 }
 both_backends!(deleting_in_the_back_office_refuses_the_application_everywhere);

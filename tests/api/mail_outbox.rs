@@ -133,11 +133,7 @@ async fn the_notifications_page_lists_the_outbox_and_retries_a_failed_notice(bac
 both_backends!(the_notifications_page_lists_the_outbox_and_retries_a_failed_notice);
 
 async fn a_notice_waiting_after_an_outage_can_be_retried_at_once(backend: Backend) {
-    let port = free_port();
-    let app = TestApp::builder(backend)
-        .setting("TESSERA_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
-        .spawn()
-        .await;
+    let (app, port) = spawn_with_mail_server_down(backend).await;
     let csrf = app.signed_in_admin().await;
     let owner = mail_owner(&app);
     app.application("Ledger").owner(owner).register();

@@ -139,11 +139,7 @@ async fn each_lifecycle_change_notifies_the_owner_and_no_notice_holds_the_secret
 both_backends!(each_lifecycle_change_notifies_the_owner_and_no_notice_holds_the_secret);
 
 async fn an_smtp_outage_neither_fails_the_change_nor_loses_the_notice(backend: Backend) {
-    let port = free_port();
-    let app = TestApp::builder(backend)
-        .setting("TESSERA_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
-        .spawn()
-        .await;
+    let (app, port) = spawn_with_mail_server_down(backend).await;
     let owner = mail_owner(&app);
     let client = app.application("Warehouse").owner(owner).register();
     assert!(app.application_row(client.id).is_some());
@@ -166,11 +162,7 @@ async fn an_smtp_outage_neither_fails_the_change_nor_loses_the_notice(backend: B
 both_backends!(an_smtp_outage_neither_fails_the_change_nor_loses_the_notice);
 
 async fn a_notice_left_pending_is_sent_after_a_restart(backend: Backend) {
-    let port = free_port();
-    let app = TestApp::builder(backend)
-        .setting("TESSERA_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
-        .spawn()
-        .await;
+    let (app, port) = spawn_with_mail_server_down(backend).await;
     let owner = mail_owner(&app);
     let client = app.application("Nightly export").owner(owner).register();
     wait_until(&app, "a failed attempt", waiting_after_error).await;

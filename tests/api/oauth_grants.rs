@@ -52,12 +52,12 @@ async fn client_credentials_stops_when_the_owner_is_disabled(backend: Backend) {
     let token = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
     let owner = app.existing_user("erp-owner");
     app.disable_user(owner.id);
-    let (status, body) =
-        error_of(token_request(&app, &client, &[("grant_type", "client_credentials")]).await).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    assert_error(
+        token_request(&app, &client, &[("grant_type", "client_credentials")]).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
     assert_eq!(me(&app, "/api/me", &token).await.status(), 401);
 }
 both_backends!(client_credentials_stops_when_the_owner_is_disabled);
@@ -135,10 +135,12 @@ async fn the_password_grant_refuses_users_of_another_organization(backend: Backe
             .execute(&mut *app.conn())
             .unwrap();
     }
-    let (status, body) =
-        error_of(token_request(&app, &client, &password_form("outsider", USER_PASSWORD)).await)
-            .await;
-    assert_eq!((status, str_of(&body, "error")), (400, "invalid_grant"));
+    assert_error(
+        token_request(&app, &client, &password_form("outsider", USER_PASSWORD)).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
     app.user("insider", "backoffice");
     password_grant(&app, &client, "insider").await;
 }
@@ -183,12 +185,12 @@ async fn the_password_grant_takes_only_enabled_users_of_the_application_kind(bac
     }
     let carl = app.existing_user("carl");
     app.disable_user(carl.id);
-    let (status, body) =
-        error_of(token_request(&app, &shop, &password_form("carl", USER_PASSWORD)).await).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    assert_error(
+        token_request(&app, &shop, &password_form("carl", USER_PASSWORD)).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
 }
 both_backends!(the_password_grant_takes_only_enabled_users_of_the_application_kind);
 
@@ -248,22 +250,10 @@ async fn a_replayed_refresh_token_is_invalid_grant_and_revokes_the_family(backen
     let client = app.back_office_app();
     app.user("ann", "backoffice");
     let first = str_of(&password_grant(&app, &client, "ann").await, "refresh_token").to_owned();
-    let second = str_of(
-        &expect_tokens(refresh(&app, &client, &first).await).await,
-        "refresh_token",
-    )
-    .to_owned();
-    let third = str_of(
-        &expect_tokens(refresh(&app, &client, &second).await).await,
-        "refresh_token",
-    )
-    .to_owned();
+    let second = rotate(&app, &client, &first).await;
+    let third = rotate(&app, &client, &second).await;
 
-    let (status, body) = error_of(refresh(&app, &client, &first).await).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    assert_error(refresh(&app, &client, &first).await, 400, "invalid_grant").await;
     let (status, body) = error_of(refresh(&app, &client, &third).await).await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -309,11 +299,7 @@ async fn a_refresh_token_works_only_for_the_client_it_was_issued_to(backend: Bac
     let other = app.application("other").grants(&["password"]).register();
     app.user("ann", "backoffice");
     let token = str_of(&password_grant(&app, &erp, "ann").await, "refresh_token").to_owned();
-    let (status, body) = error_of(refresh(&app, &other, &token).await).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    assert_error(refresh(&app, &other, &token).await, 400, "invalid_grant").await;
     expect_tokens(refresh(&app, &erp, &token).await).await;
 }
 both_backends!(a_refresh_token_works_only_for_the_client_it_was_issued_to);
@@ -350,11 +336,7 @@ async fn a_refresh_can_narrow_the_scope_but_never_widen_it(backend: Backend) {
         ],
     )
     .await;
-    let (status, body) = error_of(wider).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_scope"))
-    );
+    assert_error(wider, 400, "invalid_scope").await;
     let narrow = expect_tokens(
         token_request(
             &app,
@@ -399,11 +381,7 @@ async fn refresh_tokens_expire_with_their_lifetime_and_their_family_absolute_exp
     let mut token = str_of(&password_grant(&app, &client, "ann").await, "refresh_token").to_owned();
     for _ in 0..3 {
         app.clock.advance(TimeDelta::seconds(80));
-        token = str_of(
-            &expect_tokens(refresh(&app, &client, &token).await).await,
-            "refresh_token",
-        )
-        .to_owned();
+        token = rotate(&app, &client, &token).await;
     }
     app.clock.advance(TimeDelta::seconds(11));
     let (status, body) = error_of(refresh(&app, &client, &token).await).await;
@@ -422,11 +400,7 @@ async fn refresh_tokens_of_a_disabled_user_stop_working(backend: Backend) {
     let ann = app.user("ann", "backoffice");
     let token = str_of(&password_grant(&app, &client, "ann").await, "refresh_token").to_owned();
     app.disable_user(ann.id);
-    let (status, body) = error_of(refresh(&app, &client, &token).await).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    assert_error(refresh(&app, &client, &token).await, 400, "invalid_grant").await;
     app.enable_user(ann.id);
     assert_eq!(
         refresh(&app, &client, &token).await.status(),
@@ -446,11 +420,12 @@ async fn refresh_tokens_can_be_turned_off(backend: Backend) {
     app.user("ann", "backoffice");
     let body = password_grant(&app, &client, "ann").await;
     assert!(body.get("refresh_token").is_none(), "{body}");
-    let (status, body) = error_of(refresh(&app, &client, "trt_anything").await).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("unsupported_grant_type"))
-    );
+    assert_error(
+        refresh(&app, &client, "trt_anything").await,
+        400,
+        "unsupported_grant_type",
+    )
+    .await;
     let metadata: serde_json::Value = app
         .get("/.well-known/oauth-authorization-server")
         .await

@@ -96,10 +96,27 @@ pub async fn refresh(app: &TestApp, client: &TestClient, refresh_token: &str) ->
     .await
 }
 
+/// Spends a refresh token and returns the one that replaces it.
+pub async fn rotate(app: &TestApp, client: &TestClient, refresh_token: &str) -> String {
+    let tokens = expect_tokens(refresh(app, client, refresh_token).await).await;
+    str_of(&tokens, "refresh_token").to_owned()
+}
+
 /// The status and body of an error answer.
 pub async fn error_of(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     (status, response.json().await.unwrap())
+}
+
+/// Asserts an error answer's status and `error` code (RFC 6749 §5.2) and returns its body.
+pub async fn assert_error(response: reqwest::Response, status: u16, error: &str) -> Value {
+    let (actual, body) = error_of(response).await;
+    assert_eq!(
+        (actual, body["error"].as_str()),
+        (status, Some(error)),
+        "{body}"
+    );
+    body
 }
 
 pub fn str_of<'a>(body: &'a Value, key: &str) -> &'a str {

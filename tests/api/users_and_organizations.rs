@@ -106,9 +106,7 @@ async fn administrators_create_and_edit_users_with_inline_errors(backend: Backen
         )
         .await;
     assert_eq!(edited.status(), 303);
-    let carol = tessera::db::models::user::get(&mut app.conn(), carol.id)
-        .unwrap()
-        .unwrap();
+    let carol = app.user_row(carol.id);
     assert_eq!(carol.email, "new@example.com");
     let users = app.get("/admin/users").await.text().await.unwrap();
     assert!(users.contains("carol") && users.contains("Customer"));
@@ -130,41 +128,16 @@ async fn administrators_create_and_edit_users_with_inline_errors(backend: Backen
             .unwrap()
             .contains("You cannot take away your own administrator access.")
     );
-    assert!(
-        tessera::db::models::user::get(&mut app.conn(), me.id)
-            .unwrap()
-            .unwrap()
-            .is_admin
-    );
+    assert!(app.user_row(me.id).is_admin);
 }
 both_backends!(administrators_create_and_edit_users_with_inline_errors);
 
 async fn disabling_a_user_ends_their_sessions_and_cuts_off_their_tokens(backend: Backend) {
     let app = spawn_app(backend).await;
     app.create_user("second", "second's long password", "backoffice", true);
-    let other = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let page = other
-        .get(app.url("/admin/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    other
-        .post(app.url("/admin/login"))
-        .form(&[
-            ("username", "second"),
-            ("password", "second's long password"),
-            ("csrf_token", &csrf_token(&page)),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let other = app
+        .another_session("second", "second's long password")
+        .await;
     assert_eq!(
         other.get(app.url("/admin")).send().await.unwrap().status(),
         200
@@ -190,9 +163,7 @@ async fn disabling_a_user_ends_their_sessions_and_cuts_off_their_tokens(backend:
         303,
         "their session is gone"
     );
-    let second = tessera::db::models::user::get(&mut app.conn(), second.id)
-        .unwrap()
-        .unwrap();
+    let second = app.user_row(second.id);
     assert!(!second.enabled && second.tokens_revoked_before.is_some());
 
     let me = app.existing_user(ADMIN_USERNAME);
@@ -210,29 +181,9 @@ both_backends!(disabling_a_user_ends_their_sessions_and_cuts_off_their_tokens);
 async fn a_new_password_ends_the_users_sessions(backend: Backend) {
     let app = spawn_app(backend).await;
     let second = app.create_user("second", "second's long password", "backoffice", true);
-    let other = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let page = other
-        .get(app.url("/admin/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    other
-        .post(app.url("/admin/login"))
-        .form(&[
-            ("username", "second"),
-            ("password", "second's long password"),
-            ("csrf_token", &csrf_token(&page)),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let other = app
+        .another_session("second", "second's long password")
+        .await;
     assert_eq!(
         other.get(app.url("/admin")).send().await.unwrap().status(),
         200
@@ -258,9 +209,7 @@ async fn a_new_password_ends_the_users_sessions(backend: Backend) {
         303,
         "signed out by the reset"
     );
-    let second = tessera::db::models::user::get(&mut app.conn(), second.id)
-        .unwrap()
-        .unwrap();
+    let second = app.user_row(second.id);
     assert!(
         second.tokens_revoked_before.is_some(),
         "tokens acting as the user are cut off"

@@ -278,6 +278,13 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no user {username}"))
     }
 
+    /// The user's row as it is now.
+    pub fn user_row(&self, id: i64) -> User {
+        tessera::db::models::user::get(&mut self.conn(), id)
+            .expect("query")
+            .expect("the user")
+    }
+
     /// Turns only the user's enabled flag off, in the database; the service does more.
     pub fn disable_user(&self, id: i64) {
         self.set_user_enabled(id, false);

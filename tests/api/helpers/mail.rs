@@ -1,6 +1,6 @@
 //! The outbox as the mail tests watch it: its rows, oldest first, and waiting for the worker.
 
-use super::TestApp;
+use super::{Backend, TestApp, free_port};
 use std::time::Duration;
 use tessera::db::models::mail_outbox::{self, OutboxMail};
 
@@ -13,6 +13,17 @@ pub const ADDED: &str = "OAuth application added to your account";
 pub fn mail_owner(app: &TestApp) -> i64 {
     app.create_user("owner", "the owner's long password", "backoffice", false)
         .id
+}
+
+/// A Tessera whose mail server is down: nothing listens on the returned port until the test
+/// starts an `SmtpSink` there.
+pub async fn spawn_with_mail_server_down(backend: Backend) -> (TestApp, u16) {
+    let port = free_port();
+    let app = TestApp::builder(backend)
+        .setting("TESSERA_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
+        .spawn()
+        .await;
+    (app, port)
 }
 
 /// The outbox, oldest row first.

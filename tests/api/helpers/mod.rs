@@ -224,6 +224,25 @@ impl TestApp {
         .await
     }
 
+    /// A second browser with its own cookies, after signing in as `username`.
+    pub async fn another_session(&self, username: &str, password: &str) -> reqwest::Client {
+        let other = browser_like_client();
+        let page = other.get(self.url("/admin/login")).send().await;
+        let page = page.expect("GET").text().await.expect("body");
+        let form = [
+            ("username", username),
+            ("password", password),
+            ("csrf_token", &csrf_token(&page)),
+        ];
+        let sent = other
+            .post(self.url("/admin/login"))
+            .form(&form)
+            .send()
+            .await;
+        sent.expect("POST");
+        other
+    }
+
     /// An administrator signed in, ready to use the back-office; returns the CSRF token.
     pub async fn signed_in_admin(&self) -> String {
         self.create_user(ADMIN_USERNAME, ADMIN_PASSWORD, "backoffice", true);
@@ -302,11 +321,7 @@ async fn launch(
         )
     });
     tokio::spawn(app.run_until_stopped());
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .expect("http client");
+    let http = browser_like_client();
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         http,
@@ -318,4 +333,13 @@ async fn launch(
         _database: database,
         values,
     }
+}
+
+/// An HTTP client that keeps cookies and does not follow redirects, so tests see the 303s.
+fn browser_like_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("http client")
 }
