@@ -80,7 +80,7 @@ struct PgDatabase {
 impl PgDatabase {
     fn create() -> (Self, String) {
         let admin_url = postgres_url()
-            .expect("TESSERA_TEST_POSTGRES_URL names the PostgreSQL server the tests run on");
+            .expect("set TESSERA_TEST_POSTGRES_URL to the PostgreSQL server the tests may use");
         let name = format!("t_{}", tessera::domain::secret::random_hex(8));
         let mut conn = PgConnection::establish(&admin_url)
             .unwrap_or_else(|e| panic!("connect to PostgreSQL at {admin_url}: {e}"));
