@@ -1,7 +1,8 @@
-//! `spawn_app()`: a real Tessera on port 0 with its own SQLite file (or PostgreSQL database),
-//! keys folder and outbox, torn down when the test ends.
+//! What the tests stand on. `spawn_app()`: a real Tessera on port 0 with its own SQLite file
+//! (or PostgreSQL database), keys folder and outbox, torn down when the test ends; the
+//! databases and `both_backends!` (`backend`), fixtures (`fixtures`), the back-office paths
+//! (`pages`), the mail outbox (`mail`) and a MIME reader (`mime`).
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tempfile::TempDir;
@@ -11,28 +12,19 @@ use tessera::db::models::user::{self, NewUser};
 use tessera::startup::Application;
 use tessera::state::AppState;
 
+mod backend;
 mod fixtures;
 pub mod mail;
 pub mod mime;
 mod pages;
 
+use backend::PgDatabase;
+pub use backend::{Backend, postgres_url};
 pub use fixtures::*;
 pub use pages::*;
 
 pub const ADMIN_USERNAME: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-pub fn postgres_url() -> Option<String> {
-    std::env::var("TESSERA_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-}
 
 /// Whether a test must skip because a tool it drives is missing (`why`). Outside CI it says
 /// so on stderr and skips; under `CI=true` nothing may be skipped, so it fails instead.
@@ -44,67 +36,6 @@ pub fn skip_when_missing(missing: Option<String>) -> bool {
     assert!(!in_ci, "CI=true, and this test cannot run: {why}");
     eprintln!("skipped: {why}");
     true
-}
-
-/// Runs the test `async fn $name(backend: Backend)` once per database, as the tests
-/// `$name::sqlite` and `$name::postgres`. The PostgreSQL run is compiled as ignored, and so
-/// counted in the summary, when `TESSERA_TEST_POSTGRES_URL` was not set for the build (see
-/// `build.rs`); under `CI=true` it is never ignored, so it fails without PostgreSQL.
-#[macro_export]
-macro_rules! both_backends {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                super::$name($crate::helpers::Backend::Sqlite).await
-            }
-
-            #[tokio::test]
-            #[cfg_attr(
-                not(tessera_test_postgres),
-                ignore = "TESSERA_TEST_POSTGRES_URL is not set"
-            )]
-            async fn postgres() {
-                super::$name($crate::helpers::Backend::Postgres).await
-            }
-        }
-    };
-}
-
-/// A PostgreSQL database made for one test and dropped after it.
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl PgDatabase {
-    fn create() -> (Self, String) {
-        let admin_url = postgres_url()
-            .expect("set TESSERA_TEST_POSTGRES_URL to the PostgreSQL server the tests may use");
-        let name = format!("t_{}", tessera::domain::secret::random_hex(8));
-        let mut conn = PgConnection::establish(&admin_url)
-            .unwrap_or_else(|e| panic!("connect to PostgreSQL at {admin_url}: {e}"));
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .expect("create the test database");
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url.as_str(), |(b, _)| b);
-        let url = format!("{base}/{name}");
-        (Self { admin_url, name }, url)
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
-            let _ = diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut conn);
-        }
-    }
 }
 
 pub struct TestApp {
