@@ -460,7 +460,7 @@ async fn every_state_change_needs_the_csrf_token(backend: Backend) {
         application_action(row.id, "activate"),
         application_action(row.id, "delete"),
         "/admin/users/new".to_owned(),
-        format!("/admin/users/{}/disable", row.owner_user_id.unwrap()),
+        user_action(row.owner_user_id.unwrap(), "disable"),
         "/admin/organizations".to_owned(),
     ] {
         let response = app

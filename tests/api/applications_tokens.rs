@@ -74,7 +74,7 @@ async fn disabling_the_owner_in_the_back_office_refuses_tokens_acting_as_them(ba
     let client = app.application("Acting").create_in_back_office().await;
     let token = issue(&app, &client).await;
     app.post_form(
-        &format!("/admin/users/{}/disable", client.owner_user_id.unwrap()),
+        &user_action(client.owner_user_id.unwrap(), "disable"),
         &[("csrf_token", &csrf)],
     )
     .await;

@@ -60,7 +60,7 @@ async fn the_notifications_page_lists_the_outbox_and_retries_a_failed_notice(bac
         "a permanent refusal is not retried on its own"
     );
     let id = rows[0].id;
-    let page = app.get("/admin/notifications").await;
+    let page = app.get(NOTIFICATIONS).await;
     assert_eq!(page.status(), 200);
     let page = page.text().await.unwrap();
     assert!(page.contains("aria-current=\"page\">Notifications</a>"));
@@ -70,9 +70,9 @@ async fn the_notifications_page_lists_the_outbox_and_retries_a_failed_notice(bac
         page.contains("No such mailbox here"),
         "the last error is shown"
     );
-    assert!(page.contains(&format!("/admin/notifications/{id}/retry")));
+    assert!(page.contains(&notification_retry(id)));
     let sent_only = app
-        .get("/admin/notifications?status=sent")
+        .get(&format!("{NOTIFICATIONS}?status=sent"))
         .await
         .text()
         .await
@@ -80,27 +80,21 @@ async fn the_notifications_page_lists_the_outbox_and_retries_a_failed_notice(bac
     assert!(sent_only.contains("data-testid=\"notifications-empty\""));
 
     let forged = app
-        .post_form(
-            &format!("/admin/notifications/{id}/retry"),
-            &[("csrf_token", "forged")],
-        )
+        .post_form(&notification_retry(id), &[("csrf_token", "forged")])
         .await;
     assert_eq!(forged.status(), 403);
     assert_eq!(outbox(&app)[0].status, "failed");
 
     sink.reject_recipients(false);
     let retried = app
-        .post_form(
-            &format!("/admin/notifications/{id}/retry"),
-            &[("csrf_token", &csrf)],
-        )
+        .post_form(&notification_retry(id), &[("csrf_token", &csrf)])
         .await;
-    assert_redirects_to(&retried, "/admin/notifications");
+    assert_redirects_to(&retried, NOTIFICATIONS);
     sink.wait_for(1).await;
     let rows = wait_until(&app, "sent", all_sent).await;
     assert_eq!(rows[0].attempts, 2);
 
-    let page = app.get("/admin/notifications").await.text().await.unwrap();
+    let page = app.get(NOTIFICATIONS).await.text().await.unwrap();
     assert!(
         page.contains("will be sent again"),
         "the flash confirms the retry"
@@ -111,24 +105,18 @@ async fn the_notifications_page_lists_the_outbox_and_retries_a_failed_notice(bac
         "a sent notice has nothing to retry"
     );
     let again = app
-        .post_form(
-            &format!("/admin/notifications/{id}/retry"),
-            &[("csrf_token", &csrf)],
-        )
+        .post_form(&notification_retry(id), &[("csrf_token", &csrf)])
         .await;
     assert_eq!(again.status(), 303);
-    let page = app.get("/admin/notifications").await.text().await.unwrap();
+    let page = app.get(NOTIFICATIONS).await.text().await.unwrap();
     assert!(page.contains("cannot be retried"));
     let missing = app
-        .post_form(
-            "/admin/notifications/999999/retry",
-            &[("csrf_token", &csrf)],
-        )
+        .post_form(&notification_retry(999999), &[("csrf_token", &csrf)])
         .await;
     assert_eq!(missing.status(), 404);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(sink.messages().len(), 1, "a sent notice is not sent again");
-    assert_eq!(app.get("/admin/notifications").await.status(), 200);
+    assert_eq!(app.get(NOTIFICATIONS).await.status(), 200);
 }
 both_backends!(the_notifications_page_lists_the_outbox_and_retries_a_failed_notice);
 
@@ -138,15 +126,12 @@ async fn a_notice_waiting_after_an_outage_can_be_retried_at_once(backend: Backen
     let owner = mail_owner(&app);
     app.application("Ledger").owner(owner).register();
     let rows = wait_until(&app, "a failed attempt", waiting_after_error).await;
-    let page = app.get("/admin/notifications").await.text().await.unwrap();
+    let page = app.get(NOTIFICATIONS).await.text().await.unwrap();
     assert!(page.contains("data-status=\"pending\"") && page.contains("data-testid=\"retry-now\""));
 
     let sink = SmtpSink::start_on(port);
     let retried = app
-        .post_form(
-            &format!("/admin/notifications/{}/retry", rows[0].id),
-            &[("csrf_token", &csrf)],
-        )
+        .post_form(&notification_retry(rows[0].id), &[("csrf_token", &csrf)])
         .await;
     assert_eq!(retried.status(), 303);
     sink.wait_for(1).await;
@@ -156,10 +141,10 @@ both_backends!(a_notice_waiting_after_an_outage_can_be_retried_at_once);
 
 async fn the_notifications_page_needs_a_signed_in_administrator(backend: Backend) {
     let app = spawn_app(backend).await;
-    let page = app.get("/admin/notifications").await;
+    let page = app.get(NOTIFICATIONS).await;
     assert_redirects_to(&page, "/admin/login");
     let retry = app
-        .post_form("/admin/notifications/1/retry", &[("csrf_token", "x")])
+        .post_form(&notification_retry(1), &[("csrf_token", "x")])
         .await;
     assert_eq!(retry.status(), 303);
 }

@@ -210,7 +210,7 @@ async fn the_override_address_receives_every_notice(backend: Backend) {
     );
 
     app.signed_in_admin().await;
-    let page = app.get("/admin/notifications").await.text().await.unwrap();
+    let page = app.get(NOTIFICATIONS).await.text().await.unwrap();
     assert!(page.contains("data-testid=\"override-notice\""));
     assert!(page.contains("staging@example.org"));
 }

@@ -96,7 +96,7 @@ async fn administrators_create_and_edit_users_with_inline_errors(backend: Backen
     );
     let edited = app
         .post_form(
-            &format!("/admin/users/{}/edit", carol.id),
+            &user_action(carol.id, "edit"),
             &[
                 ("csrf_token", &csrf),
                 ("email", "new@example.com"),
@@ -113,7 +113,7 @@ async fn administrators_create_and_edit_users_with_inline_errors(backend: Backen
     let me = app.existing_user(ADMIN_USERNAME);
     let demoted = app
         .post_form(
-            &format!("/admin/users/{}/edit", me.id),
+            &user_action(me.id, "edit"),
             &[
                 ("csrf_token", &csrf),
                 ("email", "admin@example.com"),
@@ -146,16 +146,11 @@ async fn disabling_a_user_ends_their_sessions_and_cuts_off_their_tokens(backend:
     let csrf = app.signed_in_admin().await;
     let second = app.existing_user("second");
     assert_eq!(
-        app.get(&format!("/admin/users/{}/disable", second.id))
-            .await
-            .status(),
+        app.get(&user_action(second.id, "disable")).await.status(),
         200
     );
     let done = app
-        .post_form(
-            &format!("/admin/users/{}/disable", second.id),
-            &[("csrf_token", &csrf)],
-        )
+        .post_form(&user_action(second.id, "disable"), &[("csrf_token", &csrf)])
         .await;
     assert_eq!(done.status(), 303);
     assert_eq!(
@@ -168,10 +163,7 @@ async fn disabling_a_user_ends_their_sessions_and_cuts_off_their_tokens(backend:
 
     let me = app.existing_user(ADMIN_USERNAME);
     let myself = app
-        .post_form(
-            &format!("/admin/users/{}/disable", me.id),
-            &[("csrf_token", &csrf)],
-        )
+        .post_form(&user_action(me.id, "disable"), &[("csrf_token", &csrf)])
         .await;
     let page = app.get(&location(&myself)).await.text().await.unwrap();
     assert!(page.contains("You cannot disable your own account."));
@@ -192,7 +184,7 @@ async fn a_new_password_ends_the_users_sessions(backend: Backend) {
     let csrf = app.signed_in_admin().await;
     let reset = app
         .post_form(
-            &format!("/admin/users/{}/edit", second.id),
+            &user_action(second.id, "edit"),
             &[
                 ("csrf_token", &csrf),
                 ("email", "second@example.com"),

@@ -15,6 +15,19 @@ pub fn application_action(id: i64, action: &str) -> String {
     format!("{APPLICATIONS}/{id}/{action}")
 }
 
+/// One of a user's pages: `edit`, `disable`.
+pub fn user_action(id: i64, action: &str) -> String {
+    format!("/admin/users/{id}/{action}")
+}
+
+/// System › Notifications, the mail outbox.
+pub const NOTIFICATIONS: &str = "/admin/notifications";
+
+/// Where the notice `id` is sent again.
+pub fn notification_retry(id: i64) -> String {
+    format!("{NOTIFICATIONS}/{id}/retry")
+}
+
 /// The value of the first `csrf_token` hidden field in a page.
 pub fn csrf_token(html: &str) -> String {
     hidden_field(html, "csrf_token").expect("a csrf_token field")
