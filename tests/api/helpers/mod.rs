@@ -156,21 +156,19 @@ impl TestApp {
     }
 
     /// A second browser with its own cookies, after signing in as `username`.
-    pub async fn another_session(&self, username: &str, password: &str) -> reqwest::Client {
-        let other = browser_like_client();
-        let page = other.get(self.url("/admin/login")).send().await;
-        let page = page.expect("GET").text().await.expect("body");
+    pub async fn another_session(&self, username: &str, password: &str) -> OtherBrowser {
+        let other = OtherBrowser {
+            http: browser_like_client(),
+            address: self.address.clone(),
+        };
+        let page = other.get("/admin/login").await.text().await.expect("body");
         let form = [
             ("username", username),
             ("password", password),
             ("csrf_token", &csrf_token(&page)),
         ];
-        let sent = other
-            .post(self.url("/admin/login"))
-            .form(&form)
-            .send()
-            .await;
-        sent.expect("POST");
+        let url = other.url("/admin/login");
+        other.http.post(url).form(&form).send().await.expect("POST");
         other
     }
 
@@ -263,6 +261,22 @@ async fn launch(
         handle,
         _database: database,
         values,
+    }
+}
+
+/// Another browser on the same Tessera, with cookies of its own.
+pub struct OtherBrowser {
+    http: reqwest::Client,
+    address: String,
+}
+
+impl OtherBrowser {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("GET")
     }
 }
 
