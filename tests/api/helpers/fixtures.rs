@@ -77,7 +77,8 @@ enum Owner {
 
 /// An application to make, through the service (`register`) or the back-office form
 /// (`create_in_back_office`). By default: active, both grants, a back-office application in
-/// the default organization, owned by a fresh user `<name>-owner` with `OWNER_PASSWORD`.
+/// the default organization, owned by a fresh user named after it (`erp-owner` for `erp`,
+/// `alpha-shop-owner` for `Alpha Shop`) with `OWNER_PASSWORD`.
 pub struct ApplicationFixture<'a> {
     app: &'a TestApp,
     name: String,
@@ -87,7 +88,7 @@ pub struct ApplicationFixture<'a> {
     organization_id: Option<i64>,
 }
 
-impl<'a> ApplicationFixture<'a> {
+impl ApplicationFixture<'_> {
     pub fn grants(mut self, grants: &[&str]) -> Self {
         self.grants = grants.iter().map(|g| (*g).to_owned()).collect();
         self
@@ -113,7 +114,8 @@ impl<'a> ApplicationFixture<'a> {
         self
     }
 
-    /// The owner's username when the fixture makes one: the name's letters and digits.
+    /// The owner's username when the fixture makes one: the name in lower case, with a `-`
+    /// for each character other than a letter or a digit.
     fn owner_username(&self) -> String {
         let slug: String = self
             .name

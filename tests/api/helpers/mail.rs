@@ -11,7 +11,7 @@ pub const ADDED: &str = "OAuth application added to your account";
 
 /// The owner whose notices the mail tests read, at `OWNER_EMAIL`.
 pub fn mail_owner(app: &TestApp) -> i64 {
-    app.create_user("owner", "the owner's long password", "backoffice", false)
+    app.create_user("owner", super::OWNER_PASSWORD, "backoffice", false)
         .id
 }
 
