@@ -3,6 +3,7 @@
 use crate::both_backends;
 use crate::helpers::*;
 use chrono::TimeDelta;
+use tessera::audit::AuditAction;
 
 async fn anonymous_back_office_requests_are_sent_to_sign_in_with_303(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -169,8 +170,7 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_generic_message(backe
         assert!(body.contains("Invalid username or password."));
     }
     assert_eq!(app.get("/admin").await.status(), 303, "not signed in");
-    let failures =
-        tessera::db::models::audit_event::with_action(&mut app.conn(), "sign_in_failed").unwrap();
+    let failures = tessera::audit::with_action(&mut app.conn(), AuditAction::SignInFailed).unwrap();
     assert_eq!(failures.len(), 2, "failures reach the audit log");
 }
 both_backends!(a_wrong_password_and_an_unknown_user_get_the_same_generic_message);
@@ -308,8 +308,7 @@ async fn behind_a_trusted_proxy_the_forwarded_address_counts_and_elsewhere_it_is
             .await
             .unwrap();
         let failures =
-            tessera::db::models::audit_event::with_action(&mut app.conn(), "sign_in_failed")
-                .unwrap();
+            tessera::audit::with_action(&mut app.conn(), AuditAction::SignInFailed).unwrap();
         assert_eq!(
             failures[0].ip.as_deref(),
             Some(expected),

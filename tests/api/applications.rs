@@ -4,6 +4,7 @@
 use crate::both_backends;
 use crate::helpers::*;
 use diesel::prelude::*;
+use tessera::audit::AuditAction;
 use tessera::db::models::client_secret;
 use tessera::domain::SecretHash;
 
@@ -399,18 +400,28 @@ async fn deactivating_asks_first_then_cuts_off_the_application_and_activate_rest
     )
     .await;
     assert!(app.application_row(row.id).unwrap().active);
-    let events = tessera::db::models::audit_event::for_target(
+    let events = tessera::audit::history(
         &mut app.conn(),
-        "client",
+        &[
+            AuditAction::ClientCreated,
+            AuditAction::ClientActivated,
+            AuditAction::ClientDeactivated,
+        ],
         row.id,
-        &["client_created", "client_activated", "client_deactivated"],
         10,
     )
     .unwrap();
-    let actions: Vec<_> = events.iter().map(|e| e.action.as_str()).collect();
+    let actions: Vec<_> = events
+        .iter()
+        .map(|e| AuditAction::from_stored(&e.action))
+        .collect();
     assert_eq!(
         actions,
-        ["client_activated", "client_deactivated", "client_created"]
+        [
+            Some(AuditAction::ClientActivated),
+            Some(AuditAction::ClientDeactivated),
+            Some(AuditAction::ClientCreated)
+        ]
     );
     assert!(
         events

@@ -8,8 +8,8 @@ use base64::engine::general_purpose::STANDARD;
 use chrono::TimeDelta;
 use diesel::prelude::*;
 use std::time::{Duration, Instant};
+use tessera::audit::AuditAction;
 use tessera::clock::Clock;
-use tessera::db::models::audit_event;
 use tessera::db::models::client_secret::{self, NewClientSecret};
 use tessera::domain::PlainSecret;
 
@@ -329,7 +329,8 @@ async fn client_authentication_failures_reach_the_audit_log(backend: Backend) {
     let client = app.back_office_app();
     with_header(&app, &basic(&client.client_id, "tsk_wrong"), &CC).await;
     with_header(&app, &basic("no-such-client", "tsk_wrong"), &CC).await;
-    let events = audit_event::with_action(&mut app.conn(), "client_auth_failed").unwrap();
+    let events =
+        tessera::audit::with_action(&mut app.conn(), AuditAction::ClientAuthFailed).unwrap();
     assert_eq!(events.len(), 2);
     assert_eq!(events[0].target_id, Some(client.id));
     assert_eq!(events[0].detail, "wrong secret");

@@ -6,8 +6,8 @@ use crate::helpers::*;
 use crate::oauth_support::*;
 use chrono::TimeDelta;
 use std::time::{Duration, Instant};
+use tessera::audit::AuditAction;
 use tessera::clock::Clock;
-use tessera::db::models::audit_event;
 
 fn password_form<'a>(username: &'a str, password: &'a str) -> [(&'a str, &'a str); 3] {
     [
@@ -112,7 +112,8 @@ async fn a_wrong_password_and_an_unknown_user_both_get_invalid_grant_in_the_same
         known.min(unknown) * 2 > known.max(unknown),
         "{known:?} vs {unknown:?}"
     );
-    let failures = audit_event::with_action(&mut app.conn(), "token_password_failed").unwrap();
+    let failures =
+        tessera::audit::with_action(&mut app.conn(), AuditAction::PasswordGrantFailed).unwrap();
     assert_eq!(failures.len(), 10);
     assert!(
         failures
@@ -209,7 +210,7 @@ async fn repeated_wrong_passwords_lock_the_username_before_any_hashing(backend: 
     let wait: i64 = header(&locked, "retry-after").parse().unwrap();
     assert!((1..=900).contains(&wait));
     assert_eq!(
-        audit_event::with_action(&mut app.conn(), "token_password_failed")
+        tessera::audit::with_action(&mut app.conn(), AuditAction::PasswordGrantFailed)
             .unwrap()
             .len(),
         5,
@@ -261,7 +262,7 @@ async fn a_replayed_refresh_token_is_invalid_grant_and_revokes_the_family(backen
         "the family is dead"
     );
     assert_eq!(
-        audit_event::with_action(&mut app.conn(), "refresh_token_reused")
+        tessera::audit::with_action(&mut app.conn(), AuditAction::RefreshTokenReused)
             .unwrap()
             .len(),
         1

@@ -4,7 +4,8 @@
 use super::TestApp;
 use super::pages::{NEW_APPLICATION, csrf_token, hidden_field};
 use chrono::NaiveDateTime;
-use tessera::clients::{self, Actor, ClientSpec};
+use tessera::audit::Actor;
+use tessera::clients::{self, ClientSpec};
 use tessera::clock::Clock;
 use tessera::db::models::{client, organization, user::User};
 use tessera::domain::{ClientName, Grants};
@@ -21,12 +22,8 @@ pub const OWNER_PASSWORD: &str = "the owner's long password";
 pub const USER_PASSWORD: &str = "a user's long password";
 
 /// The actor of the fixtures' changes: a named administrator without an address.
-pub fn actor() -> Actor<'static> {
-    Actor {
-        user_id: None,
-        name: ACTOR,
-        ip: None,
-    }
+pub fn actor() -> Actor {
+    Actor::anonymous(ACTOR, None)
 }
 
 /// A port nothing listens on now, for a server that is down and comes up later.
@@ -164,6 +161,7 @@ impl ApplicationFixture<'_> {
             grants: Grants::parse(self.grants.iter().map(String::as_str)).expect("grants"),
             owner_user_id,
             frontend: self.frontend,
+            active: true,
         }
     }
 
@@ -172,8 +170,7 @@ impl ApplicationFixture<'_> {
     pub fn try_register(self) -> Result<TestClient, ClientError> {
         let spec = self.spec(self.owner_id());
         let now = self.app.clock.now();
-        let (row, secret) =
-            clients::register(&mut self.app.conn(), &spec, true, None, &actor(), now)?;
+        let (row, secret) = clients::register(&mut self.app.conn(), &spec, None, &actor(), now)?;
         self.app.state.mail_queued();
         Ok(TestClient::new(row, secret.expose().to_owned()))
     }
@@ -184,7 +181,11 @@ impl ApplicationFixture<'_> {
 
     /// Gives the existing application `id` this name, grants and owner, through the service.
     pub fn update(self, id: i64) {
-        let spec = self.spec(self.owner_id());
+        let current = client::get(&mut self.app.conn(), id).expect("query");
+        let spec = ClientSpec {
+            active: current.is_some_and(|c| c.active),
+            ..self.spec(self.owner_id())
+        };
         let now = self.app.clock.now();
         clients::update(&mut self.app.conn(), id, &spec, &actor(), now).expect("updated");
         self.app.state.mail_queued();
@@ -298,8 +299,13 @@ impl TestApp {
 
     fn set_user_enabled(&self, id: i64, enabled: bool) {
         let now = self.clock.now();
-        tessera::db::models::user::set_enabled(&mut self.conn(), id, enabled, now)
-            .expect("changed");
+        let mut conn = self.conn();
+        let changed = if enabled {
+            tessera::users::enable(&mut conn, id, &actor(), now)
+        } else {
+            tessera::users::disable(&mut conn, id, &actor(), now)
+        };
+        changed.expect("changed");
     }
 
     pub fn deactivate_application(&self, id: i64) {
@@ -312,7 +318,13 @@ impl TestApp {
 
     fn set_application_active(&self, id: i64, active: bool) {
         let now = self.clock.now();
-        clients::set_active(&mut self.conn(), id, active, &actor(), now).expect("changed");
+        let mut conn = self.conn();
+        let changed = if active {
+            clients::activate(&mut conn, id, &actor(), now)
+        } else {
+            clients::deactivate(&mut conn, id, &actor(), now)
+        };
+        changed.expect("changed");
         self.state.mail_queued();
     }
 
