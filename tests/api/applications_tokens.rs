@@ -9,6 +9,17 @@ async fn issue(app: &TestApp, client: &TestClient) -> String {
     str_of(&client_credentials(app, client).await, "access_token").to_owned()
 }
 
+/// RFC 6749 §5.2: the application no longer authenticates, so it gets no token.
+async fn assert_token_refused(app: &TestApp, client: &TestClient) {
+    let form = [("grant_type", "client_credentials")];
+    assert_error(
+        token_request(app, client, &form).await,
+        401,
+        "invalid_client",
+    )
+    .await;
+}
+
 async fn deactivating_in_the_back_office_refuses_the_next_token_request_and_existing_tokens(
     backend: Backend,
 ) {
@@ -23,12 +34,7 @@ async fn deactivating_in_the_back_office_refuses_the_next_token_request_and_exis
         &[("csrf_token", &csrf)],
     )
     .await;
-    assert_error(
-        token_request(&app, &client, &[("grant_type", "client_credentials")]).await,
-        401,
-        "invalid_client",
-    )
-    .await;
+    assert_token_refused(&app, &client).await;
     assert_eq!(
         me(&app, "/api/me", &token).await.status(),
         401,
@@ -58,12 +64,7 @@ async fn deleting_in_the_back_office_refuses_the_application_everywhere(backend:
         &[("csrf_token", &csrf)],
     )
     .await;
-    assert_error(
-        token_request(&app, &client, &[("grant_type", "client_credentials")]).await,
-        401,
-        "invalid_client",
-    )
-    .await;
+    assert_token_refused(&app, &client).await;
     assert_eq!(me(&app, "/api/me", &token).await.status(), 401);
 }
 both_backends!(deleting_in_the_back_office_refuses_the_application_everywhere);
