@@ -1,4 +1,4 @@
-//! Back-office sign-in, sessions and CSRF (SECURITY.md 28–31).
+//! Back-office sign-in, sessions and CSRF.
 
 use crate::both_backends;
 use crate::helpers::*;

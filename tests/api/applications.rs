@@ -1,5 +1,5 @@
 //! The OAuth Applications back-office: grid, create, one-time secret, view, edit, activate,
-//! delete, and the audit history (SECURITY.md 13, 21, 33–35).
+//! delete, and the audit history.
 
 use crate::both_backends;
 use crate::helpers::*;

@@ -1,5 +1,5 @@
 //! The back-office and the token endpoint agree at once: what an administrator switches
-//! off stops working at the next request (SECURITY.md 11, 21; ASVS 10.4.9).
+//! off stops working at the next request (ASVS 10.4.9).
 
 use crate::both_backends;
 use crate::helpers::*;

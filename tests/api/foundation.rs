@@ -1,4 +1,4 @@
-//! Health, headers, limits and missing keys (SECURITY.md 32, 36–38).
+//! Health, headers, limits and missing keys.
 
 use crate::both_backends;
 use crate::helpers::*;

@@ -1,5 +1,5 @@
 //! The bearer guard of Tessera's own API: `/api/me` and `/api/frontend/me` (RFC 6750;
-//! SECURITY.md 11, 21).
+//! ASVS 10.4.9).
 
 use crate::both_backends;
 use crate::helpers::*;
@@ -60,7 +60,7 @@ async fn each_api_takes_only_its_own_kind_of_token(backend: Backend) {
 both_backends!(each_api_takes_only_its_own_kind_of_token);
 
 async fn a_token_of_a_disabled_user_is_refused(backend: Backend) {
-    // SECURITY.md 21; ASVS 10.4.9.
+    // ASVS 10.4.9.
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     let ann = app.user("ann", "backoffice");

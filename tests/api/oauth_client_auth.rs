@@ -1,4 +1,4 @@
-//! Client authentication at the token endpoint (SECURITY.md 6–13; RFC 6749 §2.3, §5.2).
+//! Client authentication at the token endpoint (RFC 6749 §2.3, §5.2).
 
 use crate::both_backends;
 use crate::helpers::*;
@@ -46,7 +46,7 @@ const CC: [(&str, &str); 1] = [("grant_type", "client_credentials")];
 
 #[tokio::test]
 async fn a_malformed_basic_header_is_invalid_request() {
-    // SECURITY.md 7; RFC 6749 §5.2 invalid_request: "otherwise malformed".
+    // RFC 6749 §5.2 invalid_request: "otherwise malformed".
     let app = spawn_app(Backend::Sqlite).await;
     for header in [
         "Basic".to_owned(),
@@ -115,7 +115,7 @@ async fn credentials_in_the_query_string_are_refused() {
 }
 
 async fn basic_credentials_are_form_urldecoded_as_appendix_b_says(backend: Backend) {
-    // SECURITY.md 6; RFC 6749 §2.3.1 and Appendix B: ids and secrets with ' %&+:' work.
+    // RFC 6749 §2.3.1 and Appendix B: ids and secrets with ' %&+:' work.
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     let secret = "a b%c&d+e:f:g";
@@ -146,7 +146,7 @@ async fn basic_credentials_are_form_urldecoded_as_appendix_b_says(backend: Backe
 both_backends!(basic_credentials_are_form_urldecoded_as_appendix_b_says);
 
 async fn a_wrong_secret_via_basic_is_401_with_a_basic_challenge(backend: Backend) {
-    // SECURITY.md 8; RFC 6749 §5.2 invalid_client.
+    // RFC 6749 §5.2 invalid_client.
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     let response = with_header(&app, &basic(&client.client_id, "tsk_wrong"), &CC).await;
@@ -162,7 +162,7 @@ async fn a_wrong_secret_via_basic_is_401_with_a_basic_challenge(backend: Backend
 both_backends!(a_wrong_secret_via_basic_is_401_with_a_basic_challenge);
 
 async fn a_wrong_secret_in_the_body_is_401_invalid_client(backend: Backend) {
-    // SECURITY.md 8; RFC 6749 §5.2.
+    // RFC 6749 §5.2.
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     assert_error(
@@ -199,7 +199,7 @@ both_backends!(a_wrong_secret_in_the_body_is_401_invalid_client);
 async fn an_unknown_client_and_a_wrong_secret_answer_identically_in_about_the_same_time(
     backend: Backend,
 ) {
-    // SECURITY.md 9; ASVS 5.0 6.3.8.
+    // ASVS 5.0 6.3.8.
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     let unknown_id = "0".repeat(32);
@@ -236,7 +236,7 @@ async fn an_unknown_client_and_a_wrong_secret_answer_identically_in_about_the_sa
 both_backends!(an_unknown_client_and_a_wrong_secret_answer_identically_in_about_the_same_time);
 
 async fn a_deactivated_or_deleted_client_is_refused_at_once(backend: Backend) {
-    // SECURITY.md 11 and 21; ASVS 10.4.10: deactivation in the back-office takes effect on
+    // ASVS 10.4.10: deactivation in the back-office takes effect on
     // the next request, and the tokens it already holds stop working.
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
@@ -297,7 +297,7 @@ async fn a_revoked_or_expired_secret_no_longer_authenticates(backend: Backend) {
 both_backends!(a_revoked_or_expired_secret_no_longer_authenticates);
 
 async fn repeated_failures_are_throttled_with_retry_after_and_a_success_resets(backend: Backend) {
-    // SECURITY.md 12; RFC 6749 §2.3.1: the endpoint "MUST protect ... against brute force".
+    // RFC 6749 §2.3.1: the endpoint "MUST protect ... against brute force".
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     let wrong = client.with_secret("tsk_wrong");
@@ -324,7 +324,7 @@ async fn repeated_failures_are_throttled_with_retry_after_and_a_success_resets(b
 both_backends!(repeated_failures_are_throttled_with_retry_after_and_a_success_resets);
 
 async fn client_authentication_failures_reach_the_audit_log(backend: Backend) {
-    // SECURITY.md 12.
+    // RFC 6749 §2.3.1: failures reach the audit log.
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     with_header(&app, &basic(&client.client_id, "tsk_wrong"), &CC).await;

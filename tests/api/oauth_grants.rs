@@ -1,5 +1,5 @@
 //! The grants: client_credentials, password and refresh_token with rotation
-//! (SECURITY.md 14–21; RFC 6749 §4.3, §4.4, §6; RFC 9700 §4.14.2).
+//! (RFC 6749 §4.3, §4.4, §6; RFC 9700 §4.14.2).
 
 use crate::both_backends;
 use crate::helpers::*;
@@ -18,7 +18,7 @@ fn password_form<'a>(username: &'a str, password: &'a str) -> [(&'a str, &'a str
 }
 
 async fn client_credentials_returns_a_bearer_token_and_no_refresh_token(backend: Backend) {
-    // SECURITY.md 14; RFC 6749 §4.4.3: "A refresh token SHOULD NOT be included."
+    // RFC 6749 §4.4.3: "A refresh token SHOULD NOT be included."
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     let body = client_credentials(&app, &client).await;
@@ -46,7 +46,7 @@ async fn client_credentials_tokens_name_the_client_as_sub_and_act_for_the_owner(
 both_backends!(client_credentials_tokens_name_the_client_as_sub_and_act_for_the_owner);
 
 async fn client_credentials_stops_when_the_owner_is_disabled(backend: Backend) {
-    // SECURITY.md 21: disabling the owner revokes what was issued, and issues no more.
+    // disabling the owner revokes what was issued, and issues no more.
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     let token = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
@@ -80,7 +80,7 @@ both_backends!(the_password_grant_returns_an_access_and_a_refresh_token);
 async fn a_wrong_password_and_an_unknown_user_both_get_invalid_grant_in_the_same_time(
     backend: Backend,
 ) {
-    // SECURITY.md 15; RFC 6749 §5.2 invalid_grant.
+    // RFC 6749 §5.2 invalid_grant.
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     app.user("ann", "backoffice");
@@ -196,7 +196,7 @@ async fn the_password_grant_takes_only_enabled_users_of_the_application_kind(bac
 both_backends!(the_password_grant_takes_only_enabled_users_of_the_application_kind);
 
 async fn repeated_wrong_passwords_lock_the_username_before_any_hashing(backend: Backend) {
-    // SECURITY.md 12; RFC 6749 §4.3.2: "protect the endpoint against brute force attacks".
+    // RFC 6749 §4.3.2: "protect the endpoint against brute force attacks".
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     app.user("ann", "backoffice");
@@ -227,7 +227,7 @@ async fn repeated_wrong_passwords_lock_the_username_before_any_hashing(backend: 
 both_backends!(repeated_wrong_passwords_lock_the_username_before_any_hashing);
 
 async fn a_refresh_rotates_the_token_and_spends_the_old_one(backend: Backend) {
-    // SECURITY.md 16; RFC 6749 §6; RFC 9700 §4.14.2.
+    // RFC 6749 §6; RFC 9700 §4.14.2.
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     app.user("ann", "backoffice");
@@ -246,7 +246,7 @@ async fn a_refresh_rotates_the_token_and_spends_the_old_one(backend: Backend) {
 both_backends!(a_refresh_rotates_the_token_and_spends_the_old_one);
 
 async fn a_replayed_refresh_token_is_invalid_grant_and_revokes_the_family(backend: Backend) {
-    // SECURITY.md 17; RFC 9700 §4.14.2; ASVS 10.4.5.
+    // RFC 9700 §4.14.2; ASVS 10.4.5.
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     app.user("ann", "backoffice");
@@ -274,7 +274,7 @@ async fn a_replayed_refresh_token_is_invalid_grant_and_revokes_the_family(backen
 both_backends!(a_replayed_refresh_token_is_invalid_grant_and_revokes_the_family);
 
 async fn concurrent_refreshes_of_one_token_give_exactly_one_success(backend: Backend) {
-    // SECURITY.md 18: the spend is one conditional UPDATE with its row count checked.
+    // the spend is one conditional UPDATE with its row count checked.
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     app.user("ann", "backoffice");
@@ -294,7 +294,7 @@ async fn concurrent_refreshes_of_one_token_give_exactly_one_success(backend: Bac
 both_backends!(concurrent_refreshes_of_one_token_give_exactly_one_success);
 
 async fn a_refresh_token_works_only_for_the_client_it_was_issued_to(backend: Backend) {
-    // SECURITY.md 19; RFC 6749 §6: "the refresh token is bound to the client".
+    // RFC 6749 §6: "the refresh token is bound to the client".
     let app = spawn_app(backend).await;
     let erp = app.back_office_app();
     let other = app.application("other").grants(&["password"]).register();
@@ -306,7 +306,7 @@ async fn a_refresh_token_works_only_for_the_client_it_was_issued_to(backend: Bac
 both_backends!(a_refresh_token_works_only_for_the_client_it_was_issued_to);
 
 async fn a_refresh_can_narrow_the_scope_but_never_widen_it(backend: Backend) {
-    // SECURITY.md 19; RFC 6749 §6: the new refresh token keeps the original scope.
+    // RFC 6749 §6: the new refresh token keeps the original scope.
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     set_scopes(&app, &client, "read write admin");
@@ -363,7 +363,7 @@ both_backends!(a_refresh_can_narrow_the_scope_but_never_widen_it);
 async fn refresh_tokens_expire_with_their_lifetime_and_their_family_absolute_expiry(
     backend: Backend,
 ) {
-    // SECURITY.md 20; ASVS 10.4.8.
+    // ASVS 10.4.8.
     let app = TestApp::builder(backend)
         .setting("TESSERA_REFRESH_TOKEN_TTL", "100")
         .setting("TESSERA_REFRESH_TOKEN_ABSOLUTE_TTL", "250")
@@ -395,7 +395,7 @@ async fn refresh_tokens_expire_with_their_lifetime_and_their_family_absolute_exp
 both_backends!(refresh_tokens_expire_with_their_lifetime_and_their_family_absolute_expiry);
 
 async fn refresh_tokens_of_a_disabled_user_stop_working(backend: Backend) {
-    // SECURITY.md 21; ASVS 10.4.9.
+    // ASVS 10.4.9.
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     let ann = app.user("ann", "backoffice");

@@ -1,4 +1,4 @@
-//! Access tokens as RFC 9068 JWTs, the JWKS and the RFC 8414 metadata (SECURITY.md 22–24).
+//! Access tokens as RFC 9068 JWTs, the JWKS and the RFC 8414 metadata.
 
 use crate::both_backends;
 use crate::helpers::*;
@@ -57,7 +57,7 @@ async fn each_signing_algorithm_issues_tokens_that_verify_against_the_jwks() {
 
 #[tokio::test]
 async fn tokens_with_alg_none_hmac_or_a_forged_payload_are_refused() {
-    // SECURITY.md 22; RFC 8725 §3.1: one allowed algorithm per key, never none, never HS*.
+    // RFC 8725 §3.1: one allowed algorithm per key, never none, never HS*.
     let app = spawn_app(Backend::Sqlite).await;
     let client = app.back_office_app();
     let token = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
@@ -88,7 +88,7 @@ async fn tokens_with_alg_none_hmac_or_a_forged_payload_are_refused() {
 }
 
 async fn access_tokens_verify_against_the_jwks_with_the_expected_claims(backend: Backend) {
-    // SECURITY.md 22; RFC 9068 §2.1 (header) and §2.2 (claims).
+    // RFC 9068 §2.1 (header) and §2.2 (claims).
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     set_scopes(&app, &client, "read write");
@@ -150,7 +150,7 @@ async fn every_token_has_its_own_jti(backend: Backend) {
 both_backends!(every_token_has_its_own_jti);
 
 async fn the_jwks_lists_current_and_previous_keys_and_old_tokens_still_verify(backend: Backend) {
-    // SECURITY.md 23: after a rotation the newest key signs and the old one stays published.
+    // after a rotation the newest key signs and the old one stays published.
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     let old_token = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
@@ -187,7 +187,7 @@ async fn the_jwks_lists_current_and_previous_keys_and_old_tokens_still_verify(ba
 both_backends!(the_jwks_lists_current_and_previous_keys_and_old_tokens_still_verify);
 
 async fn metadata_names_the_configured_issuer_and_lists_every_grant(backend: Backend) {
-    // SECURITY.md 24; RFC 8414 §2 and §3.3: issuer identical to the configured one.
+    // RFC 8414 §2 and §3.3: issuer identical to the configured one.
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     set_scopes(&app, &client, "write read");

@@ -1,4 +1,4 @@
-//! Revocation (RFC 7009) and introspection (RFC 7662) (SECURITY.md 25–26).
+//! Revocation (RFC 7009) and introspection (RFC 7662).
 
 use crate::both_backends;
 use crate::helpers::*;
@@ -70,7 +70,7 @@ async fn an_active_token_introspects_with_its_claims(backend: Backend) {
 both_backends!(an_active_token_introspects_with_its_claims);
 
 async fn expired_revoked_unknown_foreign_or_garbage_tokens_are_exactly_inactive(backend: Backend) {
-    // SECURITY.md 26; RFC 7662 §2.2: nothing but {"active": false}.
+    // RFC 7662 §2.2: nothing but {"active": false}.
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     let other = app
@@ -135,7 +135,7 @@ async fn expired_revoked_unknown_foreign_or_garbage_tokens_are_exactly_inactive(
 both_backends!(expired_revoked_unknown_foreign_or_garbage_tokens_are_exactly_inactive);
 
 async fn revocation_answers_200_for_unknown_tokens(backend: Backend) {
-    // SECURITY.md 25; RFC 7009 §2.2: "invalid tokens do not cause an error response".
+    // RFC 7009 §2.2: "invalid tokens do not cause an error response".
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     for token in ["unknown", "trt_unknown", "a.b.c"] {
@@ -155,7 +155,7 @@ async fn revocation_answers_200_for_unknown_tokens(backend: Backend) {
 both_backends!(revocation_answers_200_for_unknown_tokens);
 
 async fn a_client_cannot_revoke_another_clients_tokens(backend: Backend) {
-    // SECURITY.md 25; RFC 7009 §2.1: the token must have been issued to the caller.
+    // RFC 7009 §2.1: the token must have been issued to the caller.
     let app = spawn_app(backend).await;
     let owner = app.back_office_app();
     let thief = app

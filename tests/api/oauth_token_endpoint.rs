@@ -1,5 +1,5 @@
 //! The shape of POST /oauth2-token: methods, bodies, parameters, error codes and cache
-//! headers (SECURITY.md 1–5; RFC 6749 §3.2, §5.1, §5.2).
+//! headers (RFC 6749 §3.2, §5.1, §5.2).
 
 use crate::both_backends;
 use crate::helpers::*;
