@@ -134,6 +134,8 @@ audit_actions! {
     UserUpdated => "user_updated", User, "Edited";
     UserEnabled => "user_enabled", User, "Enabled";
     UserDisabled => "user_disabled", User, "Disabled";
+    RoleGranted => "role_granted", User, "Role granted";
+    RoleRevoked => "role_revoked", User, "Role revoked";
     OrganizationCreated => "organization_created", Organization, "Created";
     OrganizationRenamed => "organization_renamed", Organization, "Renamed";
     MailRetried => "mail_retried", Mail, "Retried";

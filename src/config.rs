@@ -40,6 +40,8 @@ pub struct Settings {
     /// Refresh tokens rotate, but a family lives no longer than this (ASVS 10.4.8).
     pub refresh_token_absolute_ttl: TimeDelta,
     pub session_idle_timeout: TimeDelta,
+    /// Back-office users without a role may manage the applications they own.
+    pub self_service: bool,
     pub session_absolute_timeout: TimeDelta,
     pub workers: usize,
     /// Reverse proxies whose `X-Forwarded-For` names the real client.
@@ -105,6 +107,7 @@ impl Settings {
                 90 * 86_400,
             )?,
             session_idle_timeout: parse_seconds(values, "TESSERA_SESSION_IDLE_TIMEOUT", 1800)?,
+            self_service: parse_bool(values, "TESSERA_SELF_SERVICE", true)?,
             session_absolute_timeout: parse_seconds(
                 values,
                 "TESSERA_SESSION_ABSOLUTE_TIMEOUT",

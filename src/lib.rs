@@ -1,6 +1,7 @@
 //! Tessera: a back-office for OAuth 2.0 applications and the authorization server that
 //! issues their tokens, in one process over one database.
 
+pub mod access;
 pub mod admin;
 pub mod audit;
 pub mod client_address;
@@ -15,6 +16,7 @@ pub mod mail;
 pub mod oauth;
 pub mod organizations;
 pub mod passwords;
+pub mod roles;
 pub mod startup;
 pub mod state;
 pub mod static_files;

@@ -17,10 +17,11 @@ struct DashboardPage {
 }
 
 pub async fn show(session: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let visible = session.access.visible_applications();
     let ((applications, active_applications), users, organizations) =
         crate::db::query(&state.pool, |conn| {
             Ok((
-                client::count_with_active(conn)?,
+                client::count_with_active(conn, visible)?,
                 user::count(conn)?,
                 organization::count(conn)?,
             ))

@@ -1,3 +1,4 @@
+use crate::access::{Access, Permission, Record};
 use crate::admin::auth::SignedIn;
 use crate::state::AppState;
 
@@ -12,6 +13,8 @@ pub struct Layout {
     /// Oro's banner: without signing keys no token can be issued.
     pub keys_warning: Option<String>,
     pub section: &'static str,
+    /// What the signed-in user may do: navigation and buttons show only that.
+    pub access: Option<Access>,
 }
 
 impl Layout {
@@ -29,7 +32,50 @@ impl Layout {
             flash: session.flash.clone(),
             keys_warning: state.keys.as_ref().err().map(ToString::to_string),
             section,
+            access: Some(session.access.clone()),
         }
+    }
+
+    /// Whether the main navigation offers `section`.
+    pub fn shows(&self, section: &str) -> bool {
+        let Some(access) = &self.access else {
+            return false;
+        };
+        match section {
+            "applications" => !access.self_service && access.may(Permission::ViewApplication),
+            "my-applications" => access.self_service,
+            "users" => access.may(Permission::ViewUsers),
+            "organizations" => access.may(Permission::ManageOrganizations),
+            "notifications" => access.may(Permission::ManageOutbox),
+            _ => false,
+        }
+    }
+
+    /// Whether a button for `action` ("edit", "activate", "deactivate", "delete") on an
+    /// application of `organization_id` owned by `owner_user_id` would be allowed.
+    pub fn can(&self, action: &str, organization_id: &i64, owner_user_id: &Option<i64>) -> bool {
+        let permission = match action {
+            "create" => Permission::CreateApplication,
+            "edit" => Permission::EditApplication,
+            "activate" => Permission::ActivateApplication,
+            "deactivate" => Permission::DeactivateApplication,
+            "delete" => Permission::DeleteApplication,
+            _ => return false,
+        };
+        let record = Record::Application {
+            organization_id: *organization_id,
+            owner_user_id: *owner_user_id,
+        };
+        self.access
+            .as_ref()
+            .is_some_and(|a| a.allows(permission, record))
+    }
+
+    /// Whether the user may create applications anywhere.
+    pub fn may_create_applications(&self) -> bool {
+        self.access
+            .as_ref()
+            .is_some_and(|a| a.may(Permission::CreateApplication))
     }
 
     pub fn anonymous(title: impl Into<String>, csrf_token: String) -> Self {
@@ -41,6 +87,7 @@ impl Layout {
             flash: None,
             keys_warning: None,
             section: "",
+            access: None,
         }
     }
 }

@@ -63,7 +63,8 @@ refusal_unless_database!(
     crate::clients::ClientError,
     crate::users::UserError,
     crate::organizations::OrganizationError,
-    crate::mail::RetryError
+    crate::mail::RetryError,
+    crate::roles::RoleError
 );
 
 /// Keeps a refusal for the page to show; a database failure becomes the `AppError`.

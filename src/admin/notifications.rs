@@ -1,6 +1,7 @@
 //! System > Notifications: the mail outbox, so an administrator can see what was sent, what
 //! waits and why, and send a failed notice again once the mail server is back.
 
+use crate::access::Permission;
 use crate::admin::auth::SignedIn;
 use crate::admin::form::CheckedPost;
 use crate::admin::{Layout, render};
@@ -87,6 +88,7 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
+    session.access.require_somewhere(Permission::ManageOutbox)?;
     let filter = query.status.as_deref().and_then(MailStatus::parse);
     let (mails, counts) = crate::db::query(&state.pool, move |conn| {
         let mails = mail_outbox::list_recent(conn, filter, SHOWN)?;
@@ -115,6 +117,9 @@ pub async fn list(
 /// Makes the message due now and wakes the worker. Retrying a failed message is one more
 /// attempt: if it fails again it is marked failed again.
 pub async fn retry(post: CheckedPost, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    post.session
+        .access
+        .require_somewhere(Permission::ManageOutbox)?;
     let id = path.into_inner();
     let retried = match post
         .perform(move |conn, actor, now| crate::mail::retry(conn, id, actor, now))

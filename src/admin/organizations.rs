@@ -1,5 +1,6 @@
 //! System > User Management > Organizations: list, create, rename.
 
+use crate::access::Permission;
 use crate::admin::auth::{SignedIn, flash_and_redirect};
 use crate::admin::form::FieldErrors;
 use crate::admin::{Layout, keep_refusals, render};
@@ -59,6 +60,9 @@ async fn list_page(
 }
 
 pub async fn list(session: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    session
+        .access
+        .require_somewhere(Permission::ManageOrganizations)?;
     list_page(&session, &state, String::new(), FieldErrors::default()).await
 }
 
@@ -69,6 +73,9 @@ pub async fn create(
     form: web::Form<NameForm>,
 ) -> Result<HttpResponse, AppError> {
     session.verify_csrf(&form.csrf_token)?;
+    session
+        .access
+        .require_somewhere(Permission::ManageOrganizations)?;
     let mut errors = FieldErrors::default();
     let Some(name) = errors.check("name", OrganizationName::parse(&form.name)) else {
         return list_page(&session, &state, form.name.clone(), errors).await;
@@ -122,6 +129,9 @@ pub async fn edit_form(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
+    session
+        .access
+        .require_somewhere(Permission::ManageOrganizations)?;
     let organization = load(&state, path.into_inner()).await?;
     let name = organization.name.clone();
     edit_page(&session, &state, organization, name, FieldErrors::default())
@@ -135,6 +145,9 @@ pub async fn rename(
     form: web::Form<NameForm>,
 ) -> Result<HttpResponse, AppError> {
     session.verify_csrf(&form.csrf_token)?;
+    session
+        .access
+        .require_somewhere(Permission::ManageOrganizations)?;
     let organization = load(&state, path.into_inner()).await?;
     let mut errors = FieldErrors::default();
     let Some(name) = errors.check("name", OrganizationName::parse(&form.name)) else {

@@ -110,6 +110,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_roles (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        organization_id -> BigInt,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> BigInt,
         username -> Text,
@@ -133,6 +143,8 @@ diesel::joinable!(clients -> organizations (organization_id));
 diesel::joinable!(clients -> users (owner_user_id));
 diesel::joinable!(refresh_tokens -> clients (client_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(user_roles -> organizations (organization_id));
+diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(users -> organizations (organization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -144,5 +156,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     refresh_tokens,
     revoked_access_tokens,
+    user_roles,
     users,
 );

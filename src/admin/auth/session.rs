@@ -2,6 +2,7 @@
 //! so a leaked database cannot be replayed as cookies. Sign-out, disabling a user and the
 //! timeouts end a session for real because the row goes.
 
+use crate::access::Access;
 use crate::admin::auth::csrf;
 use crate::audit::Actor;
 use crate::db::models::admin_session::{self, NewAdminSession};
@@ -22,10 +23,12 @@ pub const SESSION_COOKIE: &str = "tessera_session";
 /// `last_seen_at` is written at most this often, not on every page view.
 const TOUCH_EVERY: TimeDelta = TimeDelta::minutes(1);
 
-/// A signed-in administrator. Taking this as a handler argument is what guards a page.
+/// A signed-in back-office user. Taking this as a handler argument is what guards a page.
 pub struct SignedIn {
     pub session_id: i64,
     pub user: User,
+    /// The user's roles, read with the session on every request.
+    pub access: Access,
     pub csrf_token: String,
     pub flash: Option<String>,
 }
@@ -38,6 +41,15 @@ impl SignedIn {
     /// The signed-in user as the author of a change, with the address it came from.
     pub fn actor(&self, req: &HttpRequest) -> Actor {
         Actor::user(&self.user, crate::client_address::of(req))
+    }
+
+    /// Refuses unless the signed-in user may do `permission` on `record` (see `access`).
+    pub fn require(
+        &self,
+        permission: crate::access::Permission,
+        record: crate::access::Record,
+    ) -> Result<(), AppError> {
+        crate::access::require(&self.access, permission, record)
     }
 }
 
@@ -60,6 +72,7 @@ impl FromRequest for SignedIn {
             let now = state.now();
             let idle = state.settings.session_idle_timeout;
             let absolute = state.settings.session_absolute_timeout;
+            let self_service = state.settings.self_service;
             crate::db::run(&state.pool, move |conn| {
                 let (session, user) = admin_session::find_with_user(conn, &token_hash)?
                     .ok_or(AppError::Unauthenticated)?;
@@ -77,6 +90,7 @@ impl FromRequest for SignedIn {
                 }
                 Ok(SignedIn {
                     session_id: session.id,
+                    access: Access::load(conn, &user, self_service)?,
                     user,
                     csrf_token: session.csrf_token,
                     flash: session.flash,

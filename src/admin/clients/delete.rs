@@ -1,6 +1,7 @@
 //! Delete an application and everything issued to it, after a confirmation page.
 
 use super::{GRID_URL, load, view_url};
+use crate::access::Permission;
 use crate::admin::auth::SignedIn;
 use crate::admin::confirm::{Question, ask};
 use crate::admin::form::CheckedPost;
@@ -14,7 +15,8 @@ pub async fn confirm(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let client = load(&state, path.into_inner()).await?;
+    let id = path.into_inner();
+    let client = load(&session, &state, id, Permission::DeleteApplication).await?;
     ask(
         &session,
         &state,
@@ -33,6 +35,13 @@ pub async fn confirm(
 #[tracing::instrument(skip_all, fields(admin = %post.session.user.username))]
 pub async fn delete(post: CheckedPost, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
+    load(
+        &post.session,
+        &post.state,
+        id,
+        Permission::DeleteApplication,
+    )
+    .await?;
     let result = post
         .perform(move |conn, actor, now| clients::delete(conn, id, actor, now))
         .await?;

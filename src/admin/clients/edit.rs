@@ -2,6 +2,7 @@
 
 use super::form::{ApplicationForm, ApplicationInput, FormChoices, FormMode};
 use super::{load, view_url};
+use crate::access::{Permission, Record};
 use crate::admin::auth::{SignedIn, flash_and_redirect};
 use crate::admin::form::{FieldErrors, FormData};
 use crate::admin::keep_refusals;
@@ -38,7 +39,13 @@ pub async fn form(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let client = load(&state, path.into_inner()).await?;
+    let client = load(
+        &session,
+        &state,
+        path.into_inner(),
+        Permission::EditApplication,
+    )
+    .await?;
     let input = ApplicationInput {
         organization_id: client.organization_id.to_string(),
         name: client.name.clone(),
@@ -54,7 +61,7 @@ pub async fn form(
             .unwrap_or_default(),
         frontend: client.frontend,
     };
-    let choices = FormChoices::load(&state).await?;
+    let choices = FormChoices::load(&session, &state, Some(client.organization_id)).await?;
     let errors = FieldErrors::default();
     page(&session, &state, &client, input, errors, choices)
 }
@@ -69,8 +76,14 @@ pub async fn save(
 ) -> Result<HttpResponse, AppError> {
     let form = FormData::parse(&body);
     session.verify_csrf(form.get("csrf_token"))?;
-    let client = load(&state, path.into_inner()).await?;
-    let choices = FormChoices::load(&state).await?;
+    let client = load(
+        &session,
+        &state,
+        path.into_inner(),
+        Permission::EditApplication,
+    )
+    .await?;
+    let choices = FormChoices::load(&session, &state, Some(client.organization_id)).await?;
     let mut input = ApplicationInput::from_form(&form);
     // The organization is fixed once the application exists.
     input.organization_id = client.organization_id.to_string();
@@ -78,6 +91,13 @@ pub async fn save(
     let Some(spec) = input.parse(&choices, &mut errors) else {
         return page(&session, &state, &client, input, errors, choices);
     };
+    session.require(
+        Permission::EditApplication,
+        Record::Application {
+            organization_id: client.organization_id,
+            owner_user_id: spec.owner_user_id,
+        },
+    )?;
     let (id, actor, now) = (client.id, session.actor(&req), state.now());
     let result = crate::db::run(&state.pool, move |conn| {
         keep_refusals(clients::update(conn, id, &spec, &actor, now))

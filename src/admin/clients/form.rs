@@ -1,5 +1,6 @@
 //! The application form shared by "create" and "edit".
 
+use crate::access::Permission;
 use crate::admin::auth::SignedIn;
 use crate::admin::form::{FieldErrors, FormData};
 use crate::admin::{Layout, render};
@@ -56,11 +57,12 @@ impl ApplicationInput {
                 }
             },
         };
-        let owner_user_id = match self.owner_user_id.trim() {
-            "" => Some(None),
-            raw => match raw.parse::<i64>() {
-                Ok(id) => Some(Some(id)),
-                Err(_) => {
+        let owner_user_id = match (choices.self_service_owner, self.owner_user_id.trim()) {
+            (Some(me), _) => Some(Some(me)),
+            (None, "") => Some(None),
+            (None, raw) => match raw.parse::<i64>() {
+                Ok(id) if choices.owners.iter().any(|o| o.id == raw) => Some(Some(id)),
+                _ => {
                     errors.add("owner", "Choose a user from the list.");
                     None
                 }
@@ -82,26 +84,55 @@ pub struct GrantOption {
     pub label: &'static str,
 }
 
-/// The choices the form offers.
+/// The choices the form offers: only the organizations where the signed-in user may create
+/// applications and the users they may see, so a posted id outside them is refused.
 pub struct FormChoices {
     pub organizations: Vec<Organization>,
     pub owners: Vec<OwnerOption>,
     pub grants: Vec<GrantOption>,
+    /// Under self-service the owner is always the signed-in user.
+    pub self_service_owner: Option<i64>,
 }
 
 impl FormChoices {
-    pub async fn load(state: &AppState) -> Result<Self, AppError> {
+    /// `current` is the organization of the application being edited, which the edit
+    /// check has already allowed.
+    pub async fn load(
+        session: &SignedIn,
+        state: &AppState,
+        current: Option<i64>,
+    ) -> Result<Self, AppError> {
+        let access = &session.access;
+        let creatable = access.organizations_with(Permission::CreateApplication);
+        let user_orgs = access.organizations_with(Permission::ViewUsers);
+        let me = session.user.clone();
+        let self_service_owner = access.self_service.then_some(me.id);
         let (organizations, users) = crate::db::query(&state.pool, |conn| {
             Ok((organization::list(conn)?, user::list(conn)?))
         })
         .await?;
+        let allowed = |org: Option<i64>, among: &Option<Vec<i64>>| match among {
+            None => true,
+            Some(ids) => org.is_some_and(|id| ids.contains(&id)),
+        };
+        let own_org = self_service_owner.and(me.organization_id);
         Ok(Self {
-            organizations,
+            organizations: organizations
+                .into_iter()
+                .filter(|o| {
+                    allowed(Some(o.id), &creatable)
+                        || Some(o.id) == current
+                        || Some(o.id) == own_org
+                })
+                .collect(),
             owners: users
                 .iter()
                 .filter(|u| u.enabled)
+                .filter(|u| u.id == me.id || allowed(u.organization_id, &user_orgs))
+                .filter(|u| self_service_owner.is_none_or(|id| id == u.id))
                 .map(OwnerOption::of)
                 .collect(),
+            self_service_owner,
             grants: GrantType::SELECTABLE
                 .iter()
                 .map(|g| GrantOption {

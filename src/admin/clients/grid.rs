@@ -46,6 +46,7 @@ impl GridParams {
                 _ => None,
             },
             grant: present(&self.grant).and_then(GrantType::parse),
+            visible: None,
         }
     }
 
@@ -111,6 +112,8 @@ impl GridParams {
 
 pub struct Row {
     pub id: i64,
+    pub organization_id: i64,
+    pub owner_user_id: Option<i64>,
     pub name: String,
     pub client_id: String,
     pub organization: String,
@@ -127,6 +130,8 @@ impl From<GridRow> for Row {
         let c = row.client;
         Self {
             id: c.id,
+            organization_id: c.organization_id,
+            owner_user_id: c.owner_user_id,
             grants: c.grants().labels(),
             name: c.name,
             client_id: c.client_id,
@@ -233,7 +238,12 @@ pub async fn show(
     query: web::Query<GridParams>,
 ) -> Result<HttpResponse, AppError> {
     let params = query.into_inner();
-    let filter = params.filter();
+    let visible = session.access.visible_applications();
+    let visible_orgs = visible.as_ref().map(|v| v.organizations.clone());
+    let filter = GridFilter {
+        visible,
+        ..params.filter()
+    };
     let (sort, descending) = params.sort();
     let per_page = params.per_page();
     let page = params.page();
@@ -251,7 +261,11 @@ pub async fn show(
             Some(id) => crate::db::models::user::get(conn, id)?.map(|u| u.username),
             None => None,
         };
-        Ok((rows, total, organization::list(conn)?, owner_name))
+        let organizations = organization::list(conn)?
+            .into_iter()
+            .filter(|o| visible_orgs.as_ref().is_none_or(|ids| ids.contains(&o.id)))
+            .collect();
+        Ok((rows, total, organizations, owner_name))
     })
     .await?;
     let pages = ((total + per_page - 1) / per_page).max(1);

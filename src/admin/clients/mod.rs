@@ -8,6 +8,8 @@ mod new;
 mod show;
 mod status;
 
+use crate::access::{Permission, Record};
+use crate::admin::auth::SignedIn;
 use crate::db::models::client::{self, Client};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -40,8 +42,17 @@ pub fn view_url(id: i64) -> String {
     format!("{GRID_URL}/{id}")
 }
 
-pub async fn load(state: &AppState, id: i64) -> Result<Client, AppError> {
-    crate::db::query(&state.pool, move |conn| client::get(conn, id))
+/// The application `id`, if the signed-in user may do `permission` with it; an application
+/// the user may not see answers 404 like one that does not exist.
+pub async fn load(
+    session: &SignedIn,
+    state: &AppState,
+    id: i64,
+    permission: Permission,
+) -> Result<Client, AppError> {
+    let client = crate::db::query(&state.pool, move |conn| client::get(conn, id))
         .await?
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+    session.require(permission, Record::application(&client))?;
+    Ok(client)
 }

@@ -3,6 +3,7 @@
 
 use super::form::{ApplicationForm, ApplicationInput, FormChoices, FormMode};
 use super::{GRID_URL, view_url};
+use crate::access::{Permission, Record};
 use crate::admin::auth::{SignedIn, flash_and_redirect};
 use crate::admin::form::{FieldErrors, FormData};
 use crate::admin::{Layout, keep_refusals, render};
@@ -54,7 +55,10 @@ pub async fn form(
     state: web::Data<AppState>,
     query: web::Query<NewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let choices = FormChoices::load(&state).await?;
+    session
+        .access
+        .require_somewhere(Permission::CreateApplication)?;
+    let choices = FormChoices::load(&session, &state, None).await?;
     let input = ApplicationInput {
         active: true,
         owner_user_id: query.owner.clone().unwrap_or_default(),
@@ -76,7 +80,10 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let form = FormData::parse(&body);
     session.verify_csrf(form.get("csrf_token"))?;
-    let choices = FormChoices::load(&state).await?;
+    session
+        .access
+        .require_somewhere(Permission::CreateApplication)?;
+    let choices = FormChoices::load(&session, &state, None).await?;
     let input = ApplicationInput::from_form(&form);
     let creation_key = match form.get("creation_key") {
         key if key.len() == 32 => key.to_owned(),
@@ -86,6 +93,13 @@ pub async fn create(
     let Some(spec) = input.parse(&choices, &mut errors) else {
         return page(input, errors, choices, creation_key).render(&session, &state, TITLE.into());
     };
+    session.require(
+        Permission::CreateApplication,
+        Record::Application {
+            organization_id: spec.organization_id,
+            owner_user_id: spec.owner_user_id,
+        },
+    )?;
 
     let actor = session.actor(&req);
     let now = state.now();

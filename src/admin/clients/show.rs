@@ -1,4 +1,5 @@
 use super::load;
+use crate::access::Permission;
 use crate::admin::auth::SignedIn;
 use crate::admin::{Layout, render};
 use crate::audit::{self, AuditAction};
@@ -71,7 +72,13 @@ pub async fn show(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let client = load(&state, path.into_inner()).await?;
+    let client = load(
+        &session,
+        &state,
+        path.into_inner(),
+        Permission::ViewApplication,
+    )
+    .await?;
     let (id, org_id, owner_id) = (client.id, client.organization_id, client.owner_user_id);
     let now = state.now();
     let (organization, owner, secrets, history) = crate::db::query(&state.pool, move |conn| {

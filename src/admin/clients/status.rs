@@ -1,6 +1,7 @@
 //! Activate and deactivate. Deactivation asks first, on a page of its own.
 
 use super::{load, view_url};
+use crate::access::Permission;
 use crate::admin::auth::SignedIn;
 use crate::admin::confirm::{Question, ask};
 use crate::admin::form::CheckedPost;
@@ -14,7 +15,8 @@ pub async fn confirm_deactivate(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let client = load(&state, path.into_inner()).await?;
+    let id = path.into_inner();
+    let client = load(&session, &state, id, Permission::DeactivateApplication).await?;
     ask(
         &session,
         &state,
@@ -33,6 +35,13 @@ pub async fn confirm_deactivate(
 #[tracing::instrument(skip_all, fields(admin = %post.session.user.username))]
 pub async fn activate(post: CheckedPost, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
+    load(
+        &post.session,
+        &post.state,
+        id,
+        Permission::ActivateApplication,
+    )
+    .await?;
     let result = post
         .perform(move |conn, actor, now| clients::activate(conn, id, actor, now))
         .await?;
@@ -42,6 +51,13 @@ pub async fn activate(post: CheckedPost, path: web::Path<i64>) -> Result<HttpRes
 #[tracing::instrument(skip_all, fields(admin = %post.session.user.username))]
 pub async fn deactivate(post: CheckedPost, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
+    load(
+        &post.session,
+        &post.state,
+        id,
+        Permission::DeactivateApplication,
+    )
+    .await?;
     let result = post
         .perform(move |conn, actor, now| clients::deactivate(conn, id, actor, now))
         .await?;

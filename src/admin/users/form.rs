@@ -2,6 +2,7 @@
 //! when given, replaces the old one.
 
 use super::{load, view_url};
+use crate::access::Permission;
 use crate::admin::auth::{SignedIn, flash_and_redirect};
 use crate::admin::form::{FieldErrors, FormData};
 use crate::admin::{Layout, keep_refusals, render};
@@ -63,6 +64,8 @@ struct FormPage {
     values: UserInput,
     errors: FieldErrors,
     organizations: Vec<Organization>,
+    /// Only global administrators see, and may change, the global administrator flag.
+    global_admin_field: bool,
 }
 
 /// The fields the create and the edit form share, parsed.
@@ -122,8 +125,40 @@ async fn hash(password: Option<Password>) -> Result<Option<String>, AppError> {
     }
 }
 
-async fn load_organizations(state: &AppState) -> Result<Vec<Organization>, AppError> {
-    Ok(crate::db::query(&state.pool, organization::list).await?)
+/// The organizations the signed-in user may put users in.
+async fn load_organizations(
+    session: &SignedIn,
+    state: &AppState,
+) -> Result<Vec<Organization>, AppError> {
+    let allowed = session.access.organizations_with(Permission::ManageUsers);
+    Ok(crate::db::query(&state.pool, organization::list)
+        .await?
+        .into_iter()
+        .filter(|o| allowed.as_ref().is_none_or(|ids| ids.contains(&o.id)))
+        .collect())
+}
+
+/// Refuses an organization the signed-in user may not put users in, and the global
+/// administrator flag from anyone but a global administrator.
+fn check_scope(
+    session: &SignedIn,
+    organization_id: Option<i64>,
+    is_admin: bool,
+    was_admin: bool,
+    errors: &mut FieldErrors,
+) -> Result<(), AppError> {
+    if is_admin != was_admin && !session.access.global_admin {
+        return Err(AppError::Forbidden(
+            "only global administrators name global administrators",
+        ));
+    }
+    let allowed = session.access.organizations_with(Permission::ManageUsers);
+    if let Some(ids) = allowed
+        && !organization_id.is_some_and(|id| ids.contains(&id))
+    {
+        errors.add("organization", "Choose an organization from the list.");
+    }
+    Ok(())
 }
 
 async fn page(
@@ -133,7 +168,7 @@ async fn page(
     values: UserInput,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let organizations = load_organizations(state).await?;
+    let organizations = load_organizations(session, state).await?;
     let (heading, action, cancel_url) = match editing {
         Some(user) => (
             format!("Edit {}", user.username),
@@ -155,6 +190,7 @@ async fn page(
         values,
         errors,
         organizations,
+        global_admin_field: session.access.global_admin,
     })
 }
 
@@ -162,9 +198,10 @@ pub async fn new_form(
     session: SignedIn,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
+    session.access.require_somewhere(Permission::ManageUsers)?;
     let values = UserInput {
         kind: UserKind::Backoffice.as_str().to_owned(),
-        organization_id: load_organizations(&state)
+        organization_id: load_organizations(&session, &state)
             .await?
             .first()
             .map(|o| o.id.to_string())
@@ -185,7 +222,17 @@ pub async fn create(
     let mut errors = FieldErrors::default();
     let username = errors.check("username", Username::parse(form.get("username")));
     let fields = parse_account_fields(&form, true, &mut errors);
-    let (Some(username), Some(fields)) = (username, fields) else {
+    session.access.require_somewhere(Permission::ManageUsers)?;
+    if let Some(f) = &fields {
+        check_scope(
+            &session,
+            f.organization_id,
+            form.checked("is_admin"),
+            false,
+            &mut errors,
+        )?;
+    }
+    let (Some(username), Some(fields), true) = (username, fields, errors.is_empty()) else {
         return page(&session, &state, None, UserInput::from_form(&form), errors).await;
     };
     let account = NewAccount {
@@ -229,7 +276,7 @@ pub async fn edit_form(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let user = load(&state, path.into_inner()).await?;
+    let user = load(&session, &state, path.into_inner(), Permission::ManageUsers).await?;
     page(
         &session,
         &state,
@@ -249,9 +296,20 @@ pub async fn save(
 ) -> Result<HttpResponse, AppError> {
     let form = FormData::parse(&body);
     session.verify_csrf(form.get("csrf_token"))?;
-    let user = load(&state, path.into_inner()).await?;
+    let user = load(&session, &state, path.into_inner(), Permission::ManageUsers).await?;
     let mut errors = FieldErrors::default();
-    let Some(fields) = parse_account_fields(&form, false, &mut errors) else {
+    let fields = parse_account_fields(&form, false, &mut errors);
+    if let Some(f) = &fields {
+        let is_admin = form.checked("is_admin");
+        check_scope(
+            &session,
+            f.organization_id,
+            is_admin,
+            user.is_admin,
+            &mut errors,
+        )?;
+    }
+    let (Some(fields), true) = (fields, errors.is_empty()) else {
         let values = UserInput {
             username: user.username.clone(),
             ..UserInput::from_form(&form)

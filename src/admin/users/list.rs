@@ -1,3 +1,4 @@
+use crate::access::Permission;
 use crate::admin::auth::SignedIn;
 use crate::admin::{Layout, render};
 use crate::db::models::organization;
@@ -22,6 +23,8 @@ struct ListPage {
 }
 
 pub async fn show(session: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    session.access.require_somewhere(Permission::ViewUsers)?;
+    let visible = session.access.organizations_with(Permission::ViewUsers);
     let (users, orgs) = crate::db::query(&state.pool, |conn| {
         Ok((user::list(conn)?, organization::list(conn)?))
     })
@@ -29,6 +32,10 @@ pub async fn show(session: SignedIn, state: web::Data<AppState>) -> Result<HttpR
     let orgs: HashMap<i64, String> = orgs.into_iter().map(|o| (o.id, o.name)).collect();
     let rows = users
         .into_iter()
+        .filter(|u| match &visible {
+            None => true,
+            Some(ids) => u.organization_id.is_some_and(|id| ids.contains(&id)),
+        })
         .map(|u| Row {
             kind: u.kind().label(),
             organization: u

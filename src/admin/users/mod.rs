@@ -3,9 +3,12 @@
 
 mod form;
 mod list;
+mod roles;
 mod show;
 mod status;
 
+use crate::access::{Permission, Record};
+use crate::admin::auth::SignedIn;
 use crate::db::models::user::{self, User};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -22,7 +25,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}/edit", web::post().to(form::save))
             .route("/{id}/enable", web::post().to(status::enable))
             .route("/{id}/disable", web::get().to(status::confirm_disable))
-            .route("/{id}/disable", web::post().to(status::disable)),
+            .route("/{id}/disable", web::post().to(status::disable))
+            .route("/{id}/roles", web::post().to(roles::grant))
+            .route("/{id}/roles/{org}/revoke", web::post().to(roles::revoke)),
     );
 }
 
@@ -30,8 +35,26 @@ pub fn view_url(id: i64) -> String {
     format!("/admin/users/{id}")
 }
 
-async fn load(state: &AppState, id: i64) -> Result<User, AppError> {
-    crate::db::query(&state.pool, move |conn| user::get(conn, id))
+/// The user `id`, if the signed-in user may do `permission` with them: everyone sees
+/// themselves; a user of an organization the signed-in user has no role in answers 404;
+/// only global administrators change a global administrator.
+async fn load(
+    session: &SignedIn,
+    state: &AppState,
+    id: i64,
+    permission: Permission,
+) -> Result<User, AppError> {
+    let user = crate::db::query(&state.pool, move |conn| user::get(conn, id))
         .await?
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+    if permission == Permission::ViewUsers && user.id == session.user.id {
+        return Ok(user);
+    }
+    session.require(permission, Record::user(&user))?;
+    if user.is_admin && permission != Permission::ViewUsers && !session.access.global_admin {
+        return Err(AppError::Forbidden(
+            "only global administrators change a global administrator",
+        ));
+    }
+    Ok(user)
 }

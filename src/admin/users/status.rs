@@ -1,6 +1,7 @@
 //! Enable and disable users. Disabling asks first: it signs the user out everywhere.
 
 use super::{load, view_url};
+use crate::access::Permission;
 use crate::admin::auth::SignedIn;
 use crate::admin::confirm::{Question, ask};
 use crate::admin::form::CheckedPost;
@@ -14,7 +15,7 @@ pub async fn confirm_disable(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let user = load(&state, path.into_inner()).await?;
+    let user = load(&session, &state, path.into_inner(), Permission::ManageUsers).await?;
     ask(
         &session,
         &state,
@@ -33,6 +34,7 @@ pub async fn confirm_disable(
 #[tracing::instrument(skip_all, fields(admin = %post.session.user.username))]
 pub async fn enable(post: CheckedPost, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
+    load(&post.session, &post.state, id, Permission::ManageUsers).await?;
     let result = post
         .perform(move |conn, actor, now| users::enable(conn, id, actor, now))
         .await?;
@@ -47,6 +49,7 @@ pub async fn enable(post: CheckedPost, path: web::Path<i64>) -> Result<HttpRespo
 #[tracing::instrument(skip_all, fields(admin = %post.session.user.username))]
 pub async fn disable(post: CheckedPost, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
+    load(&post.session, &post.state, id, Permission::ManageUsers).await?;
     let result = post
         .perform(move |conn, actor, now| users::disable(conn, id, actor, now))
         .await?;

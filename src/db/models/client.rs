@@ -254,6 +254,15 @@ pub struct GridFilter {
     pub owner_user_id: Option<i64>,
     pub active: Option<bool>,
     pub grant: Option<crate::domain::GrantType>,
+    /// What the viewer may see at all; `None` is everything.
+    pub visible: Option<Visible>,
+}
+
+/// The applications a user may see: those of some organizations, and maybe their own.
+#[derive(Debug, Default, Clone)]
+pub struct Visible {
+    pub organizations: Vec<i64>,
+    pub owner_user_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -304,6 +313,13 @@ macro_rules! grid_query {
         if let Some(grant) = filter.grant {
             query = query.filter(clients::grants.like(format!("%{}%", grant.as_str())));
         }
+        if let Some(visible) = &filter.visible {
+            let in_organizations = clients::organization_id.eq_any(visible.organizations.clone());
+            query = match visible.owner_user_id {
+                Some(owner) => query.filter(in_organizations.or(clients::owner_user_id.eq(owner))),
+                None => query.filter(in_organizations),
+            };
+        }
         query
     }};
 }
@@ -347,13 +363,21 @@ pub fn grid(
 }
 
 /// How many applications there are, and how many of them are active.
-pub fn count_with_active(conn: &mut DbConn) -> QueryResult<(i64, i64)> {
-    let all = clients::table.count().get_result(conn)?;
-    let active = clients::table
-        .filter(clients::active.eq(true))
-        .count()
-        .get_result(conn)?;
-    Ok((all, active))
+/// How many applications the viewer may see, and how many of them are active.
+pub fn count_with_active(conn: &mut DbConn, visible: Option<Visible>) -> QueryResult<(i64, i64)> {
+    let all = GridFilter {
+        visible: visible.clone(),
+        ..GridFilter::default()
+    };
+    let active = GridFilter {
+        active: Some(true),
+        visible,
+        ..GridFilter::default()
+    };
+    Ok((
+        grid_query!(&all).count().get_result(conn)?,
+        grid_query!(&active).count().get_result(conn)?,
+    ))
 }
 
 #[cfg(test)]

@@ -9,3 +9,4 @@ pub mod organization;
 pub mod refresh_token;
 pub mod revoked_access_token;
 pub mod user;
+pub mod user_role;

@@ -26,9 +26,10 @@ impl User {
         UserKind::parse(&self.kind).unwrap_or(UserKind::Customer)
     }
 
-    /// Administrators are the back-office users allowed to sign in to `/admin`.
+    /// Every enabled back-office user may sign in to `/admin`; what they see there is
+    /// decided by their roles (`access`).
     pub fn can_sign_in_to_back_office(&self) -> bool {
-        self.enabled && self.is_admin && self.kind() == UserKind::Backoffice
+        self.enabled && self.kind() == UserKind::Backoffice
     }
 }
 
