@@ -2,17 +2,19 @@
 
 use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;
+use tessera::access::Role;
 use tessera::audit::Actor;
 use tessera::clients::{self, ClientSpec};
 use tessera::clock::{Clock, SystemClock};
 use tessera::config::Settings;
 use tessera::db::models::organization;
-use tessera::db::models::user;
+use tessera::db::models::{user, user_role};
 use tessera::domain::{
     ClientName, Email, Grants, OrganizationName, Password, PersonName, UserKind, Username,
 };
 use tessera::oauth::keys::{KeyStore, SigningAlg};
 use tessera::organizations::{self, OrganizationError};
+use tessera::roles;
 use tessera::startup::{Application, open_database};
 use tessera::users::{self, NewAccount, UserError};
 
@@ -103,6 +105,29 @@ enum OrgsCommand {
 enum UsersCommand {
     /// Create a user. The password comes from TESSERA_USER_PASSWORD or a prompt.
     Create(CreateUser),
+    /// Give a back-office user a role in an organization (replacing the role held there).
+    Grant {
+        #[arg(long)]
+        username: String,
+        /// Organization name.
+        #[arg(long)]
+        org: String,
+        /// org-admin, app-manager or viewer.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// Take away a user's role in an organization.
+    Revoke {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        org: String,
+    },
+    /// List the users with their roles.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]
@@ -116,8 +141,8 @@ struct CreateUser {
     /// Organization name; the default organization when omitted.
     #[arg(long)]
     org: Option<String>,
-    /// May sign in to the back-office.
-    #[arg(long, conflicts_with = "customer")]
+    /// A global administrator: every organization, and the installation's settings.
+    #[arg(long, alias = "global-admin", conflicts_with = "customer")]
     admin: bool,
     /// A customer (storefront) user rather than a back-office one.
     #[arg(long)]
@@ -126,6 +151,10 @@ struct CreateUser {
 
 fn parse_alg(s: &str) -> Result<SigningAlg, String> {
     s.parse()
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| "expected org-admin, app-manager or viewer".to_owned())
 }
 
 fn main() -> ExitCode {
@@ -178,6 +207,15 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Users(UsersCommand::Create(args)) => create_user(&settings, args),
+        Command::Users(UsersCommand::Grant {
+            username,
+            org,
+            role,
+        }) => change_role(&settings, &username, &org, Some(role)),
+        Command::Users(UsersCommand::Revoke { username, org }) => {
+            change_role(&settings, &username, &org, None)
+        }
+        Command::Users(UsersCommand::List { json }) => list_users(&settings, json),
         Command::Clients(ClientsCommand::Create(args)) => create_client(&settings, args),
         Command::Clients(ClientsCommand::List { json }) => list_clients(&settings, json),
     }
@@ -247,11 +285,103 @@ fn create_user(settings: &Settings, args: CreateUser) -> anyhow::Result<()> {
         created.username,
         created.id,
         if created.is_admin {
-            ", administrator"
+            ", global administrator"
         } else {
             ""
         }
     );
+    Ok(())
+}
+
+/// Grants `role` in `org`, or revokes the role held there when `role` is `None`.
+fn change_role(
+    settings: &Settings,
+    username: &str,
+    org: &str,
+    role: Option<Role>,
+) -> anyhow::Result<()> {
+    let pool = open_database(settings, &SystemClock)?;
+    let mut conn = pool.get()?;
+    let user = user::find_by_username(&mut conn, &username.to_lowercase())?
+        .ok_or_else(|| anyhow::anyhow!("no user named {username}"))?;
+    let organization = organization::find_by_name(&mut conn, org)?
+        .ok_or_else(|| anyhow::anyhow!("no organization named {org}"))?;
+    let now = SystemClock.now();
+    match role {
+        Some(role) => {
+            roles::grant(
+                &mut conn,
+                user.id,
+                organization.id,
+                role,
+                &Actor::CommandLine,
+                now,
+            )?;
+            println!(
+                "{} is {} in {}",
+                user.username,
+                role.as_str(),
+                organization.name
+            );
+        }
+        None => {
+            roles::revoke(
+                &mut conn,
+                user.id,
+                organization.id,
+                &Actor::CommandLine,
+                now,
+            )?;
+            println!("{} has no role in {}", user.username, organization.name);
+        }
+    }
+    Ok(())
+}
+
+fn list_users(settings: &Settings, json: bool) -> anyhow::Result<()> {
+    let pool = open_database(settings, &SystemClock)?;
+    let mut conn = pool.get()?;
+    let users = user::list(&mut conn)?;
+    let roles = user_role::all_named(&mut conn)?;
+    let roles_of = |id: i64| roles.iter().filter(move |r| r.user_id == id);
+    if json {
+        let rows: Vec<_> = users
+            .iter()
+            .map(|u| {
+                serde_json::json!({
+                    "username": u.username,
+                    "email": u.email,
+                    "kind": u.kind,
+                    "enabled": u.enabled,
+                    "global_admin": u.is_admin,
+                    "roles": roles_of(u.id)
+                        .map(|r| serde_json::json!({"organization": r.organization, "role": r.role}))
+                        .collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(rows));
+        return Ok(());
+    }
+    for u in &users {
+        let mut roles: Vec<String> = roles_of(u.id)
+            .map(|r| format!("{} in {}", r.role, r.organization))
+            .collect();
+        if u.is_admin {
+            roles.insert(0, "global administrator".to_owned());
+        }
+        println!(
+            "{}\t{}\t{}\t{}",
+            u.username,
+            u.kind,
+            if u.enabled { "enabled" } else { "disabled" },
+            if roles.is_empty() {
+                "-".to_owned()
+            } else {
+                roles.join(", ")
+            }
+        );
+    }
     Ok(())
 }
 

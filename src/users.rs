@@ -121,12 +121,13 @@ pub fn update(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<User, UserError> {
-    let demoted = !changes.is_admin || changes.kind != UserKind::Backoffice;
-    if demoted && actor.user_id() == Some(id) {
-        return Err(UserError::DemotingSelf);
-    }
     crate::db::transaction(conn, |conn| {
-        user::get(conn, id)?.ok_or(UserError::NotFound)?;
+        let existing = user::get(conn, id)?.ok_or(UserError::NotFound)?;
+        let demoted =
+            (existing.is_admin && !changes.is_admin) || changes.kind != UserKind::Backoffice;
+        if demoted && actor.user_id() == Some(id) {
+            return Err(UserError::DemotingSelf);
+        }
         if let Some(org) = changes.organization_id
             && organization::get(conn, org)?.is_none()
         {

@@ -47,9 +47,14 @@ impl ApplicationInput {
             "grants",
             Grants::parse(self.grants.iter().map(String::as_str)),
         );
-        let organization_id = match choices.organizations.as_slice() {
-            [only] => Some(only.id),
-            _ => match self.organization_id.parse::<i64>() {
+        // With one organization to choose from the field is not shown; a posted id is
+        // still checked, so another organization's id is refused.
+        let organization_id = match (
+            choices.organizations.as_slice(),
+            self.organization_id.trim(),
+        ) {
+            ([only], "") => Some(only.id),
+            (_, raw) => match raw.parse::<i64>() {
                 Ok(id) if choices.organizations.iter().any(|o| o.id == id) => Some(id),
                 _ => {
                     errors.add("organization", "Choose an organization.");
