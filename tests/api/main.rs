@@ -24,4 +24,5 @@ mod oauth_revoke_introspect;
 mod oauth_support;
 mod oauth_token_endpoint;
 mod roles;
+mod roles_browser;
 mod users_and_organizations;

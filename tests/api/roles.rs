@@ -334,6 +334,8 @@ fn user_fields(organization: i64, path: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// ASVS 5.0 8.2.1 (function level) and 8.2.2 (data level, IDOR): each route × method × role,
+/// on a record of the user's organization and of another.
 async fn every_route_answers_each_role_by_the_records_organization(backend: Backend) {
     let world = World::new(backend).await;
     let other_owner = world.member("other-owner", world.other, false).id;
@@ -443,6 +445,7 @@ async fn every_route_answers_each_role_by_the_records_organization(backend: Back
 }
 both_backends!(every_route_answers_each_role_by_the_records_organization);
 
+/// ASVS 5.0 8.2.2: a form field naming another organization's record is refused.
 async fn a_form_naming_another_organizations_record_is_refused(backend: Backend) {
     let world = World::new(backend).await;
     let other = world.other.to_string();
@@ -602,6 +605,7 @@ fn grid_total(html: &str) -> i64 {
         .unwrap()
 }
 
+/// ASVS 5.0 8.2.2: lists, counts and filters show only what the role may see.
 async fn the_grid_its_counts_and_its_filters_show_each_role_only_its_organizations(
     backend: Backend,
 ) {
@@ -679,6 +683,7 @@ async fn the_grid_its_counts_and_its_filters_show_each_role_only_its_organizatio
 }
 both_backends!(the_grid_its_counts_and_its_filters_show_each_role_only_its_organizations);
 
+/// ASVS 5.0 8.2.2: self-service reaches only the user's own applications, and only while on.
 async fn self_service_users_manage_their_own_applications_only_while_the_setting_is_on(
     backend: Backend,
 ) {
@@ -718,6 +723,8 @@ async fn self_service_users_manage_their_own_applications_only_while_the_setting
 }
 both_backends!(self_service_users_manage_their_own_applications_only_while_the_setting_is_on);
 
+/// ASVS 5.0 8.3.1 (authorization read on the server for each request) and 16.3.2 (changes
+/// to authorization are logged).
 async fn a_role_change_takes_effect_on_the_next_request_and_is_audited(backend: Backend) {
     let world = World::new(backend).await;
     let owner = world.member("own-owner", world.own, false).id;
@@ -768,3 +775,114 @@ async fn a_role_change_takes_effect_on_the_next_request_and_is_audited(backend: 
     assert_eq!(revokes[0].actor, "org-admin");
 }
 both_backends!(a_role_change_takes_effect_on_the_next_request_and_is_audited);
+
+fn tessera_cli(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"));
+    cmd.current_dir(dir).args(args).env("RUST_LOG", "warn");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("TESSERA_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("TESSERA_USER_PASSWORD", PASSWORD);
+    cmd.output().expect("run tessera")
+}
+
+#[test]
+fn the_command_line_grants_lists_and_revokes_roles() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = tessera_cli(dir.path(), args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&["orgs", "create", "Other"]);
+    let boss = run(&[
+        "users",
+        "create",
+        "--username",
+        "boss",
+        "--email",
+        "b@example.com",
+        "--global-admin",
+    ]);
+    assert!(boss.contains("global administrator"));
+    run(&[
+        "users",
+        "create",
+        "--username",
+        "bob",
+        "--email",
+        "bob@example.com",
+    ]);
+    run(&[
+        "users",
+        "grant",
+        "--username",
+        "bob",
+        "--org",
+        "Other",
+        "--role",
+        "app-manager",
+    ]);
+    run(&[
+        "users",
+        "grant",
+        "--username",
+        "bob",
+        "--org",
+        "Default",
+        "--role",
+        "viewer",
+    ]);
+    let listed: serde_json::Value =
+        serde_json::from_str(&run(&["users", "list", "--json"])).unwrap();
+    let bob = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "bob")
+        .unwrap();
+    assert_eq!(
+        bob["roles"],
+        serde_json::json!([
+            {"organization": "Default", "role": "viewer"},
+            {"organization": "Other", "role": "app-manager"}
+        ])
+    );
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["username"] == "boss" && u["global_admin"] == true)
+    );
+    run(&["users", "revoke", "--username", "bob", "--org", "Other"]);
+    let text = run(&["users", "list"]);
+    let line = text.lines().find(|l| l.starts_with("bob\t")).unwrap();
+    assert!(line.ends_with("viewer in Default"), "{line}");
+    let bad = tessera_cli(
+        dir.path(),
+        &[
+            "users",
+            "grant",
+            "--username",
+            "bob",
+            "--org",
+            "Other",
+            "--role",
+            "owner",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("org-admin, app-manager or viewer"));
+    let none = tessera_cli(
+        dir.path(),
+        &["users", "revoke", "--username", "bob", "--org", "Other"],
+    );
+    assert!(!none.status.success(), "revoking a role not held fails");
+}
