@@ -72,6 +72,13 @@ async fn an_application_manager_sees_one_organization_creates_an_application_and
         .click(&browser.find("[data-testid=grant-client_credentials]").await)
         .await;
     browser
+        .click(
+            &browser
+                .find(&format!("#owner_user_id option[value=\"{}\"]", manager.id))
+                .await,
+        )
+        .await;
+    browser
         .click(&browser.find("[data-testid=save]").await)
         .await;
     let client_id = browser

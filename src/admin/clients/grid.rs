@@ -240,6 +240,10 @@ pub async fn show(
     let params = query.into_inner();
     let visible = session.access.visible_applications();
     let visible_orgs = visible.as_ref().map(|v| v.organizations.clone());
+    let visible_users = session
+        .access
+        .organizations_with(crate::access::Permission::ViewUsers);
+    let me = session.user.id;
     let filter = GridFilter {
         visible,
         ..params.filter()
@@ -257,8 +261,16 @@ pub async fn show(
             (page - 1) * per_page,
             per_page,
         )?;
+        // The owner's name only when the user may see that user.
         let owner_name = match owner_id {
-            Some(id) => crate::db::models::user::get(conn, id)?.map(|u| u.username),
+            Some(id) => crate::db::models::user::get(conn, id)?
+                .filter(|u| {
+                    u.id == me
+                        || visible_users.as_ref().is_none_or(|ids| {
+                            u.organization_id.is_some_and(|org| ids.contains(&org))
+                        })
+                })
+                .map(|u| u.username),
             None => None,
         };
         let organizations = organization::list(conn)?
