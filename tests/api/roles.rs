@@ -222,6 +222,9 @@ impl World {
 
 use diesel::prelude::*;
 
+/// Who posts, to which form, which fields, and what they must get.
+type FormCase = (Who, String, Vec<(&'static str, String)>, Outcome);
+
 #[track_caller]
 fn assert_outcome(response_status: u16, location: &str, body: &str, expected: Outcome, what: &str) {
     match expected {
@@ -453,7 +456,7 @@ async fn a_form_naming_another_organizations_record_is_refused(backend: Backend)
     let colleague = world.target_user(world.own);
     let grants = || ("grants", "client_credentials".to_owned());
     // (who, form, fields, expected)
-    let table: Vec<(Who, String, Vec<(&str, String)>, Outcome)> = vec![
+    let table: Vec<FormCase> = vec![
         (
             Who::OrgAdmin,
             NEW_APPLICATION.into(),
