@@ -18,11 +18,17 @@ struct DashboardPage {
 
 pub async fn show(session: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let visible = session.access.visible_applications();
+    let user_orgs = session
+        .access
+        .organizations_with(crate::access::Permission::ViewUsers);
     let ((applications, active_applications), users, organizations) =
-        crate::db::query(&state.pool, |conn| {
+        crate::db::query(&state.pool, move |conn| {
             Ok((
                 client::count_with_active(conn, visible)?,
-                user::count(conn)?,
+                match &user_orgs {
+                    None => user::count(conn)?,
+                    Some(ids) => user::count_in(conn, ids)?,
+                },
                 organization::count(conn)?,
             ))
         })

@@ -666,6 +666,18 @@ async fn the_grid_its_counts_and_its_filters_show_each_role_only_its_organizatio
             who == Who::Global,
             "{who:?} navigation"
         );
+        let users = match who {
+            Who::Global => Some(7),
+            Who::SelfService => None,
+            _ => Some(6),
+        };
+        if let Some(users) = users {
+            let tile = format!("<span class=\"num\">{users}</span> users");
+            assert!(
+                dashboard.contains(&tile),
+                "{who:?} counts the users it may see"
+            );
+        }
         assert_eq!(
             dashboard.contains("href=\"/admin/users\""),
             who != Who::SelfService,

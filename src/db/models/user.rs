@@ -93,6 +93,14 @@ pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }
 
+/// How many users belong to one of `organizations`.
+pub fn count_in(conn: &mut DbConn, organizations: &[i64]) -> QueryResult<i64> {
+    users::table
+        .filter(users::organization_id.eq_any(organizations))
+        .count()
+        .get_result(conn)
+}
+
 pub fn count_admins(conn: &mut DbConn) -> QueryResult<i64> {
     users::table
         .filter(users::is_admin.eq(true))

@@ -1,5 +1,5 @@
 use crate::db::DbConn;
-use crate::db::schema::{organizations, user_roles, users};
+use crate::db::schema::{organizations, user_roles};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -101,12 +101,4 @@ pub fn delete(conn: &mut DbConn, user_id: i64, organization_id: i64) -> QueryRes
             .filter(user_roles::organization_id.eq(organization_id)),
     )
     .execute(conn)
-}
-
-/// The ids of the users whose account belongs to one of `organizations`.
-pub fn users_in(conn: &mut DbConn, organizations: &[i64]) -> QueryResult<Vec<i64>> {
-    users::table
-        .filter(users::organization_id.eq_any(organizations))
-        .select(users::id)
-        .load(conn)
 }
