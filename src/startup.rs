@@ -157,13 +157,15 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until stopped, with the mail worker beside the server. The worker is a task of
-    /// its own, so a bug in it cannot take the server down (its rows wait in the outbox), and
-    /// it ends with the server.
+    /// Serves until stopped, with the mail worker and the sharing of throttle failures
+    /// beside the server. Each is a task of its own, so a bug in it cannot take the server
+    /// down (mail rows wait in the outbox), and it ends with the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let throttles = tokio::spawn(crate::throttle::shared::run(self.state.clone()));
         let mail = tokio::spawn(self.mail.run(self.state));
         let result = self.server.await;
         mail.abort();
+        throttles.abort();
         result
     }
 }

@@ -46,10 +46,20 @@ impl AppState {
 /// Back-office sign-in: 5 failures for one username within 15 minutes lock it for 15
 /// minutes after the last failure.
 pub fn sign_in_by_user_throttle() -> Throttle {
-    Throttle::new(5, TimeDelta::minutes(15), TimeDelta::minutes(15))
+    Throttle::new(
+        "sign_in_user",
+        5,
+        TimeDelta::minutes(15),
+        TimeDelta::minutes(15),
+    )
 }
 
 /// One address may fail 20 times across usernames before it is locked the same way.
 pub fn sign_in_by_address_throttle() -> Throttle {
-    Throttle::new(20, TimeDelta::minutes(15), TimeDelta::minutes(15))
+    Throttle::new(
+        "sign_in_address",
+        20,
+        TimeDelta::minutes(15),
+        TimeDelta::minutes(15),
+    )
 }

@@ -110,6 +110,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    throttle_failures (id) {
+        id -> BigInt,
+        throttle -> Text,
+        key_hash -> Text,
+        instance -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> BigInt,
         username -> Text,
@@ -144,5 +154,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     refresh_tokens,
     revoked_access_tokens,
+    throttle_failures,
     users,
 );

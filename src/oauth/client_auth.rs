@@ -7,7 +7,7 @@
 
 use crate::admin::auth::client_ip;
 use crate::db::models::audit_event::{self, NewAuditEvent};
-use crate::db::models::client::{self, Client};
+use crate::db::models::client::{self, Client, ForAuthentication};
 use crate::db::models::user::User;
 use crate::domain::PlainSecret;
 use crate::domain::secret::constant_time_eq;
@@ -15,7 +15,7 @@ use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
 use crate::oauth::throttles;
 use crate::state::AppState;
-use crate::throttle::retry_after_seconds;
+use crate::throttle::{self, OnSuccess, retry_after_seconds};
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use base64::Engine;
@@ -151,80 +151,86 @@ pub async fn authenticate(
     let pair_key = throttles::client_key(&credentials.client_id, ip.as_deref());
     let address_key = throttles::address_key(ip.as_deref());
     let limits = &state.token_throttles;
-    if let Some(wait) = limits
-        .client
-        .retry_after(&pair_key, now)
-        .or_else(|| limits.client_address.retry_after(&address_key, now))
-    {
-        return Err(OAuthError::Throttled {
-            retry_after_seconds: retry_after_seconds(wait),
-        });
+    let holds = [
+        limits.client.hold(&pair_key, OnSuccess::Clear),
+        limits.client_address.hold(&address_key, OnSuccess::Keep),
+    ];
+    let throttled = |wait| OAuthError::Throttled {
+        retry_after_seconds: retry_after_seconds(wait),
+    };
+    if let Some(wait) = throttle::refused(now, &holds) {
+        return Err(throttled(wait));
     }
 
     let presented = credentials.secret.hash();
     let client_id = credentials.client_id;
-    let outcome = crate::db::run(&state.pool, move |conn| {
-        let found = client::find_for_authentication(conn, &client_id, now)?;
-        // Every stored hash is compared, without stopping at a match; with none, a dummy
-        // takes their place so the work is the same.
-        let stored: &[(i64, String)] = found.as_ref().map_or(&[], |f| &f.secrets);
-        let dummy = [(0, DUMMY_HASH.to_owned())];
-        let candidates = if stored.is_empty() {
-            &dummy[..]
-        } else {
-            stored
-        };
-        let mut matched = None;
-        for (id, hash) in candidates {
-            if constant_time_eq(hash.as_bytes(), presented.as_str().as_bytes()) {
-                matched = Some(*id);
-            }
-        }
-        let matched = matched.filter(|_| !stored.is_empty());
-        let failure = match &found {
-            None => Some(Failure::UnknownClient),
-            Some(_) if matched.is_none() => Some(Failure::WrongSecret),
-            Some(f) if !f.client.active => Some(Failure::Inactive),
-            Some(_) => None,
-        };
-        match (found, failure, matched) {
-            (Some(f), None, Some(secret_id)) => Ok(Ok((f.client, f.owner, secret_id))),
-            (found, failure, _) => {
-                let failure = failure.unwrap_or(Failure::UnknownClient);
-                let actor: String = client_id.chars().take(MAX_AUDITED_ID).collect();
-                audit_event::record(
-                    conn,
-                    &NewAuditEvent {
-                        actor_user_id: None,
-                        actor: &actor,
-                        action: "client_auth_failed",
-                        target_type: "client",
-                        target_id: found.map(|f| f.client.id),
-                        detail: failure.detail(),
-                        ip: ip.as_deref(),
-                        created_at: now,
-                    },
-                )?;
-                Ok(Err(()))
-            }
-        }
+    let lookup = client_id.clone();
+    let found = crate::db::run(&state.pool, move |conn| {
+        client::find_for_authentication(conn, &lookup, now).map_err(OAuthError::from)
     })
-    .await;
-    match outcome {
-        Ok(Ok((client, owner, secret_id))) => {
-            limits.client.record_success(&pair_key);
-            Ok(AuthenticatedClient {
-                client,
-                owner,
+    .await?;
+    // The secret is compared while the counts are locked and a failure counted before they
+    // are unlocked, so concurrent guesses cannot outrun the count; a comparison takes
+    // nanoseconds, so legitimate requests in flight together never wait for each other.
+    let verdict =
+        throttle::decide(now, &holds, || verify(found, presented.as_str())).map_err(throttled)?;
+    let (failure, target_id) = match verdict {
+        Ok((found, secret_id)) => {
+            return Ok(AuthenticatedClient {
+                client: found.client,
+                owner: found.owner,
                 secret_id,
-            })
+            });
         }
-        Ok(Err(())) => {
-            limits.client.record_failure(&pair_key, now);
-            limits.client_address.record_failure(&address_key, now);
-            Err(OAuthError::InvalidClient)
+        Err(failure) => failure,
+    };
+    crate::db::run(&state.pool, move |conn| {
+        let actor: String = client_id.chars().take(MAX_AUDITED_ID).collect();
+        audit_event::record(
+            conn,
+            &NewAuditEvent {
+                actor_user_id: None,
+                actor: &actor,
+                action: "client_auth_failed",
+                target_type: "client",
+                target_id,
+                detail: failure.detail(),
+                ip: ip.as_deref(),
+                created_at: now,
+            },
+        )
+        .map_err(OAuthError::from)
+    })
+    .await?;
+    Err(OAuthError::InvalidClient)
+}
+
+/// Compares the presented secret with every stored hash, without stopping at a match; with
+/// none, a dummy takes their place so the work is the same. A failure comes with the id of
+/// the client it was about, for the audit log.
+fn verify(
+    found: Option<ForAuthentication>,
+    presented: &str,
+) -> Result<(ForAuthentication, i64), (Failure, Option<i64>)> {
+    let stored: &[(i64, String)] = found.as_ref().map_or(&[], |f| &f.secrets);
+    let dummy = [(0, DUMMY_HASH.to_owned())];
+    let candidates = if stored.is_empty() {
+        &dummy[..]
+    } else {
+        stored
+    };
+    let mut matched = None;
+    for (id, hash) in candidates {
+        if constant_time_eq(hash.as_bytes(), presented.as_bytes()) {
+            matched = Some(*id);
         }
-        Err(e) => Err(e),
+    }
+    let matched = matched.filter(|_| !stored.is_empty());
+    match (found, matched) {
+        (None, _) => Err((Failure::UnknownClient, None)),
+        (Some(f), None) => Err((Failure::WrongSecret, Some(f.client.id))),
+        (Some(f), Some(_)) if !f.client.active => Err((Failure::Inactive, Some(f.client.id))),
+        (Some(f), Some(secret_id)) => Ok((f, secret_id)),
     }
 }
 
