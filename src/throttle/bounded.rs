@@ -23,6 +23,9 @@ struct Slot<V> {
 
 pub struct BoundedMap<V> {
     index: HashMap<Key, u32>,
+    /// The most the index has had room for. Its `capacity()` dips while removals leave
+    /// tombstones, but what it allocated stays: this is that allocation.
+    index_room: usize,
     slots: Vec<Slot<V>>,
     /// Slots emptied by `remove`, reused before the slab grows.
     free: Vec<u32>,
@@ -34,10 +37,12 @@ pub struct BoundedMap<V> {
 impl<V: Default> BoundedMap<V> {
     pub fn new(capacity: usize) -> Self {
         let capacity = capacity.clamp(1, NONE as usize - 1);
+        // Twice the capacity: with at most half its room in use, the table rehashes in place
+        // instead of growing when removals have left tombstones behind.
+        let index = HashMap::with_capacity(capacity * 2);
         Self {
-            // Twice the capacity: with at most half its room in use, the table rehashes in
-            // place instead of growing when removals have left tombstones behind.
-            index: HashMap::with_capacity(capacity * 2),
+            index_room: index.capacity(),
+            index,
             slots: Vec::new(),
             free: Vec::new(),
             oldest: NONE,
@@ -56,7 +61,7 @@ impl<V: Default> BoundedMap<V> {
 
     /// Bytes reserved by the index and the slab: what the map costs, as opposed to what it holds.
     pub fn reserved_bytes(&self) -> usize {
-        self.index.capacity() * (size_of::<Key>() + size_of::<u32>() + 1)
+        self.index_room * (size_of::<Key>() + size_of::<u32>() + 1)
             + self.slots.capacity() * size_of::<Slot<V>>()
             + self.free.capacity() * size_of::<u32>()
     }
@@ -83,6 +88,7 @@ impl<V: Default> BoundedMap<V> {
             None => {
                 let slot = self.vacant_slot(key);
                 self.index.insert(key, slot);
+                self.index_room = self.index_room.max(self.index.capacity());
                 slot
             }
         };
@@ -211,7 +217,7 @@ mod tests {
     #[test]
     fn a_million_distinct_keys_leave_the_reserved_memory_where_the_capacity_put_it() {
         let mut map = BoundedMap::<u64>::new(1000);
-        let mut churn = |map: &mut BoundedMap<u64>, keys: std::ops::Range<u32>| {
+        let churn = |map: &mut BoundedMap<u64>, keys: std::ops::Range<u32>| {
             for n in keys {
                 *map.touch(key(n)) += 1;
                 if n % 3 == 0 {
