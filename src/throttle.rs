@@ -459,10 +459,15 @@ mod tests {
         assert!(fourth.abandon_on_error(Err::<(), ()>(())).is_err());
         drop(fourth);
         drop(second);
+        assert!(
+            t.retry_after("ann", now).is_none(),
+            "one failure, one in flight"
+        );
+        let _fifth = reserve(now, [t.hold("ann", OnSuccess::Clear)]).unwrap();
         assert_eq!(
             t.retry_after("ann", now),
             Some(IN_FLIGHT_WAIT),
-            "one failure, one in flight"
+            "one failure and two in flight fill a limit of three"
         );
     }
 
