@@ -20,8 +20,18 @@ pub enum AppError {
     Forbidden(&'static str),
     #[error(transparent)]
     Database(#[from] DbFailure),
-    #[error("{0}")]
-    Internal(String),
+    #[error("the application state is missing")]
+    MissingState,
+    /// askama's error is not `Send`, and an `AppError` crosses to the blocking pool: the
+    /// message is kept instead.
+    #[error("template rendering failed: {0}")]
+    Template(String),
+    #[error("password hashing failed")]
+    PasswordHash(#[from] crate::passwords::HashError),
+    #[error("the blocking task was cancelled")]
+    Cancelled(#[from] actix_web::error::BlockingError),
+    #[error("cannot set a cookie")]
+    Cookie(#[source] actix_web::error::HttpError),
 }
 
 impl From<diesel::result::Error> for AppError {
@@ -32,13 +42,7 @@ impl From<diesel::result::Error> for AppError {
 
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
-        Self::Internal(format!("template rendering failed: {e}"))
-    }
-}
-
-impl From<crate::passwords::HashError> for AppError {
-    fn from(e: crate::passwords::HashError) -> Self {
-        Self::Internal(e.to_string())
+        Self::Template(e.to_string())
     }
 }
 
@@ -72,7 +76,12 @@ impl ResponseError for AppError {
             Self::Unauthenticated => StatusCode::SEE_OTHER,
             Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Database(_)
+            | Self::MissingState
+            | Self::Template(_)
+            | Self::PasswordHash(_)
+            | Self::Cancelled(_)
+            | Self::Cookie(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -89,7 +98,12 @@ impl ResponseError for AppError {
             ),
             Self::Forbidden(why) => ("Not allowed", *why),
             Self::NotFound => ("Page not found", "There is nothing at this address."),
-            Self::Database(_) | Self::Internal(_) => {
+            Self::Database(_)
+            | Self::MissingState
+            | Self::Template(_)
+            | Self::PasswordHash(_)
+            | Self::Cancelled(_)
+            | Self::Cookie(_) => {
                 tracing::error!(error = ?self, "request failed");
                 (
                     "Something went wrong",

@@ -2,6 +2,8 @@
 //! issues their tokens, in one process over one database.
 
 pub mod admin;
+pub mod audit;
+pub mod client_address;
 pub mod clients;
 pub mod clock;
 pub mod config;
@@ -11,6 +13,7 @@ pub mod error;
 pub mod health;
 pub mod mail;
 pub mod oauth;
+pub mod organizations;
 pub mod passwords;
 pub mod startup;
 pub mod state;

@@ -2,7 +2,8 @@
 
 use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;
-use tessera::clients::{self, Actor, ClientSpec};
+use tessera::audit::Actor;
+use tessera::clients::{self, ClientSpec};
 use tessera::clock::{Clock, SystemClock};
 use tessera::config::Settings;
 use tessera::db::models::organization;
@@ -11,6 +12,7 @@ use tessera::domain::{
     ClientName, Email, Grants, OrganizationName, Password, PersonName, UserKind, Username,
 };
 use tessera::oauth::keys::{KeyStore, SigningAlg};
+use tessera::organizations::{self, OrganizationError};
 use tessera::startup::{Application, open_database};
 use tessera::users::{self, NewAccount, UserError};
 
@@ -122,13 +124,6 @@ struct CreateUser {
     customer: bool,
 }
 
-/// Changes made from the command line are audited under this name.
-const COMMAND_LINE: Actor<'static> = Actor {
-    user_id: None,
-    name: "command line",
-    ip: None,
-};
-
 fn parse_alg(s: &str) -> Result<SigningAlg, String> {
     s.parse()
 }
@@ -172,10 +167,13 @@ fn run(command: Command) -> anyhow::Result<()> {
             let name = OrganizationName::parse(&name)?;
             let pool = open_database(&settings, &SystemClock)?;
             let mut conn = pool.get()?;
-            if organization::find_by_name(&mut conn, name.as_str())?.is_some() {
-                anyhow::bail!("an organization named {} already exists", name.as_str());
-            }
-            let org = organization::create(&mut conn, name.as_str(), SystemClock.now())?;
+            let now = SystemClock.now();
+            let org = match organizations::create(&mut conn, &name, &Actor::CommandLine, now) {
+                Err(OrganizationError::NameTaken) => {
+                    anyhow::bail!("an organization named {} already exists", name.as_str())
+                }
+                other => other?,
+            };
             println!("created organization {} (id {})", org.name, org.id);
             Ok(())
         }
@@ -237,7 +235,7 @@ fn create_user(settings: &Settings, args: CreateUser) -> anyhow::Result<()> {
         organization_id: Some(org.id),
         password_hash,
     };
-    let created = match users::create(&mut conn, &account, &COMMAND_LINE, SystemClock.now()) {
+    let created = match users::create(&mut conn, &account, &Actor::CommandLine, SystemClock.now()) {
         Err(UserError::UsernameTaken) => {
             anyhow::bail!("a user named {} already exists", account.username.as_str())
         }
@@ -279,13 +277,13 @@ fn create_client(settings: &Settings, args: CreateClient) -> anyhow::Result<()> 
         grants,
         owner_user_id,
         frontend: args.frontend,
+        active: !args.inactive,
     };
     let (client, secret) = clients::register(
         &mut conn,
         &spec,
-        !args.inactive,
         None,
-        &COMMAND_LINE,
+        &Actor::CommandLine,
         SystemClock.now(),
     )?;
     if args.json {

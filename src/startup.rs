@@ -200,7 +200,7 @@ pub fn open_database(settings: &Settings, clock: &dyn Clock) -> Result<Pool, Sta
 
 /// Loads the signing keys, generating the first one when allowed. Missing keys do not stop
 /// the start: the back-office must still work to say what is wrong.
-fn load_keys(settings: &Settings) -> Result<Result<KeyStore, String>, StartError> {
+fn load_keys(settings: &Settings) -> Result<Result<KeyStore, KeyError>, StartError> {
     match KeyStore::load(&settings.keys_dir, settings.signing_alg) {
         Ok(keys) => Ok(Ok(keys)),
         Err(KeyError::Missing(..)) if settings.generate_keys => {
@@ -218,7 +218,7 @@ fn load_keys(settings: &Settings) -> Result<Result<KeyStore, String>, StartError
         }
         Err(e) => {
             tracing::warn!(error = %e, "OAuth tokens cannot be issued until signing keys are configured");
-            Ok(Err(e.to_string()))
+            Ok(Err(e))
         }
     }
 }

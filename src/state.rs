@@ -5,7 +5,8 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::domain::SecretHash;
-use crate::oauth::keys::KeyStore;
+use crate::oauth::error::OAuthError;
+use crate::oauth::keys::{KeyError, KeyStore};
 use crate::oauth::throttles::TokenThrottles;
 use crate::passwords::PasswordVerifier;
 use crate::throttle::Throttle;
@@ -19,7 +20,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// `Err` holds why tokens cannot be signed: the back-office shows a banner and the token
     /// endpoint answers with a clear error instead of failing at start.
-    pub keys: Result<KeyStore, String>,
+    pub keys: Result<KeyStore, KeyError>,
     pub passwords: Arc<PasswordVerifier>,
     pub sign_in_by_user: Throttle,
     pub sign_in_by_address: Throttle,
@@ -34,6 +35,14 @@ pub struct AppState {
 impl AppState {
     pub fn now(&self) -> NaiveDateTime {
         self.clock.now()
+    }
+
+    /// The signing keys, or the token endpoint's clear error when there are none.
+    pub fn signing_keys(&self) -> Result<&KeyStore, OAuthError> {
+        self.keys.as_ref().map_err(|why| {
+            tracing::warn!(reason = %why, "token request refused: no signing key");
+            OAuthError::KeysUnavailable
+        })
     }
 
     /// Call after committing a change that queued mail: the worker sends it now instead of

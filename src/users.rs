@@ -2,9 +2,8 @@
 //! sessions end, its refresh tokens are revoked, and access tokens acting as it are refused
 //! from this moment (the `tokens_revoked_before` cut-off).
 
-use crate::clients::Actor;
+use crate::audit::{self, Actor, AuditAction};
 use crate::db::DbConn;
-use crate::db::models::audit_event::{self, NewAuditEvent};
 use crate::db::models::user::{self, NewUser, User, UserChangeset};
 use crate::db::models::{admin_session, organization, refresh_token};
 use crate::domain::{Email, PersonName, UserKind, Username};
@@ -40,58 +39,68 @@ pub enum UserError {
 fn record(
     conn: &mut DbConn,
     user: &User,
-    action: &str,
-    actor: &Actor<'_>,
+    action: AuditAction,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<()> {
-    audit_event::record(
+    audit::record(conn, actor, action, Some(user.id), &user.username, now)
+}
+
+fn insert(conn: &mut DbConn, account: &NewAccount, now: NaiveDateTime) -> Result<User, UserError> {
+    if user::find_by_username(conn, account.username.as_str())?.is_some() {
+        return Err(UserError::UsernameTaken);
+    }
+    if let Some(org) = account.organization_id
+        && organization::get(conn, org)?.is_none()
+    {
+        return Err(UserError::UnknownOrganization);
+    }
+    Ok(user::create(
         conn,
-        &NewAuditEvent {
-            actor_user_id: actor.user_id,
-            actor: actor.name,
-            action,
-            target_type: "user",
-            target_id: Some(user.id),
-            detail: &user.username,
-            ip: actor.ip,
+        &NewUser {
+            username: account.username.as_str(),
+            email: account.email.as_str(),
+            full_name: account.full_name.as_ref().map_or("", |n| n.as_str()),
+            password_hash: &account.password_hash,
+            kind: account.kind.as_str(),
+            is_admin: account.is_admin,
+            enabled: true,
+            organization_id: account.organization_id,
             created_at: now,
+            updated_at: now,
         },
-    )
-    .map(drop)
+    )?)
 }
 
 pub fn create(
     conn: &mut DbConn,
     account: &NewAccount,
-    actor: &Actor<'_>,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<User, UserError> {
     crate::db::transaction(conn, |conn| {
-        if user::find_by_username(conn, account.username.as_str())?.is_some() {
-            return Err(UserError::UsernameTaken);
-        }
-        if let Some(org) = account.organization_id
-            && organization::get(conn, org)?.is_none()
-        {
-            return Err(UserError::UnknownOrganization);
-        }
-        let created = user::create(
-            conn,
-            &NewUser {
-                username: account.username.as_str(),
-                email: account.email.as_str(),
-                full_name: account.full_name.as_ref().map_or("", |n| n.as_str()),
-                password_hash: &account.password_hash,
-                kind: account.kind.as_str(),
-                is_admin: account.is_admin,
-                enabled: true,
-                organization_id: account.organization_id,
-                created_at: now,
-                updated_at: now,
-            },
-        )?;
-        record(conn, &created, "user_created", actor, now)?;
+        let created = insert(conn, account, now)?;
+        record(conn, &created, AuditAction::UserCreated, actor, now)?;
         Ok(created)
+    })
+}
+
+/// Creates the first administrator through the one-time setup link, in the default
+/// organization; `None` when an administrator already exists (the link was used).
+pub fn create_first_admin(
+    conn: &mut DbConn,
+    account: &NewAccount,
+    ip: Option<String>,
+    now: NaiveDateTime,
+) -> Result<Option<User>, UserError> {
+    crate::db::transaction(conn, |conn| {
+        if user::count_admins(conn)? > 0 {
+            return Ok(None);
+        }
+        let admin = insert(conn, account, now)?;
+        let actor = Actor::user(&admin, ip);
+        record(conn, &admin, AuditAction::FirstAdminCreated, &actor, now)?;
+        Ok(Some(admin))
     })
 }
 
@@ -109,11 +118,11 @@ pub fn update(
     conn: &mut DbConn,
     id: i64,
     changes: &AccountChanges,
-    actor: &Actor<'_>,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<User, UserError> {
     let demoted = !changes.is_admin || changes.kind != UserKind::Backoffice;
-    if demoted && actor.user_id == Some(id) {
+    if demoted && actor.user_id() == Some(id) {
         return Err(UserError::DemotingSelf);
     }
     crate::db::transaction(conn, |conn| {
@@ -139,42 +148,72 @@ pub fn update(
             // A new password is often a response to a leaked one: whatever the old one
             // opened closes with it.
             user::set_password_hash(conn, id, hash, now)?;
-            admin_session::delete_for_user(conn, id)?;
-            refresh_token::revoke_for_user(conn, id, now)?;
+            end_sessions_and_tokens(conn, id, now)?;
         }
         let updated = user::get(conn, id)?.ok_or(UserError::NotFound)?;
-        record(conn, &updated, "user_updated", actor, now)?;
+        record(conn, &updated, AuditAction::UserUpdated, actor, now)?;
         Ok(updated)
     })
 }
 
-pub fn set_enabled(
+/// Signs the user out everywhere, revokes their refresh tokens and refuses the access
+/// tokens acting as them that exist now.
+fn end_sessions_and_tokens(
+    conn: &mut DbConn,
+    id: i64,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    admin_session::delete_for_user(conn, id)?;
+    refresh_token::revoke_for_user(conn, id, now)?;
+    user::cut_off_tokens(conn, id, now)?;
+    Ok(())
+}
+
+/// Lets the user sign in and be acted for again. Enabling an enabled user changes nothing.
+pub fn enable(
+    conn: &mut DbConn,
+    id: i64,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<User, UserError> {
+    switch(conn, id, true, actor, now)
+}
+
+/// Ends the user's sessions and tokens at once. Disabling a disabled user changes nothing.
+pub fn disable(
+    conn: &mut DbConn,
+    id: i64,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<User, UserError> {
+    if actor.user_id() == Some(id) {
+        return Err(UserError::DisablingSelf);
+    }
+    switch(conn, id, false, actor, now)
+}
+
+/// Sets `enabled`; only the change that flips the flag writes history.
+fn switch(
     conn: &mut DbConn,
     id: i64,
     enabled: bool,
-    actor: &Actor<'_>,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<User, UserError> {
-    if !enabled && actor.user_id == Some(id) {
-        return Err(UserError::DisablingSelf);
-    }
     crate::db::transaction(conn, |conn| {
-        let existing = user::get(conn, id)?.ok_or(UserError::NotFound)?;
-        if existing.enabled == enabled {
-            return Ok(existing);
+        let flipped = user::set_enabled(conn, id, enabled, now)?;
+        if flipped && !enabled {
+            end_sessions_and_tokens(conn, id, now)?;
         }
-        user::set_enabled(conn, id, enabled, now)?;
-        if !enabled {
-            admin_session::delete_for_user(conn, id)?;
-            refresh_token::revoke_for_user(conn, id, now)?;
+        let user = user::get(conn, id)?.ok_or(UserError::NotFound)?;
+        if flipped {
+            let action = if enabled {
+                AuditAction::UserEnabled
+            } else {
+                AuditAction::UserDisabled
+            };
+            record(conn, &user, action, actor, now)?;
         }
-        let changed = user::get(conn, id)?.ok_or(UserError::NotFound)?;
-        let action = if enabled {
-            "user_enabled"
-        } else {
-            "user_disabled"
-        };
-        record(conn, &changed, action, actor, now)?;
-        Ok(changed)
+        Ok(user)
     })
 }

@@ -1,11 +1,10 @@
 use crate::admin::auth::SignedIn;
 use crate::admin::{Layout, render};
-use crate::db::schema::{clients, organizations, users};
+use crate::db::models::{client, organization, user};
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use diesel::prelude::*;
 
 #[derive(Template)]
 #[template(path = "admin/dashboard.html")]
@@ -18,16 +17,12 @@ struct DashboardPage {
 }
 
 pub async fn show(session: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let (applications, active_applications, users, organizations) =
-        crate::db::run(&state.pool, |conn| {
-            Ok::<_, AppError>((
-                clients::table.count().get_result(conn)?,
-                clients::table
-                    .filter(clients::active.eq(true))
-                    .count()
-                    .get_result(conn)?,
-                users::table.count().get_result(conn)?,
-                organizations::table.count().get_result(conn)?,
+    let ((applications, active_applications), users, organizations) =
+        crate::db::query(&state.pool, |conn| {
+            Ok((
+                client::count_with_active(conn)?,
+                user::count(conn)?,
+                organization::count(conn)?,
             ))
         })
         .await?;

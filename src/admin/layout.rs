@@ -27,7 +27,7 @@ impl Layout {
             my_applications_url: format!("/admin/oauth-applications?owner={}", session.user.id),
             csrf_token: session.csrf_token.clone(),
             flash: session.flash.clone(),
-            keys_warning: state.keys.as_ref().err().cloned(),
+            keys_warning: state.keys.as_ref().err().map(ToString::to_string),
             section,
         }
     }

@@ -12,6 +12,7 @@ mod users;
 
 pub use layout::Layout;
 
+use crate::admin::auth::SignedIn;
 use crate::error::AppError;
 use actix_web::http::header::{self, ContentType};
 use actix_web::middleware::DefaultHeaders;
@@ -35,39 +36,41 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Unknown back-office addresses answer 404 only to signed-in users; others go to sign-in.
-async fn not_found(_: auth::SignedIn) -> Result<HttpResponse, AppError> {
+async fn not_found(_: SignedIn) -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
 }
 
-/// A lifecycle error is either a broken rule, shown on the page, or a database failure,
-/// which becomes a 500.
-pub trait RuleError: Sized {
-    fn into_rule(self) -> Result<Self, diesel::result::Error>;
+/// A service error is either a refusal, shown on the page, or a database failure, which
+/// becomes a 500.
+pub trait Refusal: Sized {
+    fn into_refusal(self) -> Result<Self, diesel::result::Error>;
 }
 
-impl RuleError for crate::clients::ClientError {
-    fn into_rule(self) -> Result<Self, diesel::result::Error> {
-        match self {
-            Self::Database(e) => Err(e),
-            rule => Ok(rule),
+macro_rules! refusal_unless_database {
+    ($($error:ty),*) => {$(
+        impl Refusal for $error {
+            fn into_refusal(self) -> Result<Self, diesel::result::Error> {
+                match self {
+                    Self::Database(e) => Err(e),
+                    refusal => Ok(refusal),
+                }
+            }
         }
-    }
+    )*};
 }
 
-impl RuleError for crate::users::UserError {
-    fn into_rule(self) -> Result<Self, diesel::result::Error> {
-        match self {
-            Self::Database(e) => Err(e),
-            rule => Ok(rule),
-        }
-    }
-}
+refusal_unless_database!(
+    crate::clients::ClientError,
+    crate::users::UserError,
+    crate::organizations::OrganizationError,
+    crate::mail::RetryError
+);
 
-/// Separates what a page should show from a failure of the server.
-pub fn outcome<T, E: RuleError>(result: Result<T, E>) -> Result<Result<T, E>, AppError> {
+/// Keeps a refusal for the page to show; a database failure becomes the `AppError`.
+pub fn keep_refusals<T, E: Refusal>(result: Result<T, E>) -> Result<Result<T, E>, AppError> {
     match result {
         Ok(value) => Ok(Ok(value)),
-        Err(e) => e.into_rule().map(Err).map_err(AppError::from),
+        Err(e) => e.into_refusal().map(Err).map_err(AppError::from),
     }
 }
 
@@ -81,9 +84,7 @@ pub fn set_cookie(
     response: &mut HttpResponse,
     cookie: &actix_web::cookie::Cookie<'_>,
 ) -> Result<(), AppError> {
-    response
-        .add_cookie(cookie)
-        .map_err(|e| AppError::Internal(format!("cannot set a cookie: {e}")))
+    response.add_cookie(cookie).map_err(AppError::Cookie)
 }
 
 /// After a POST the browser is sent on with 303, so a reload never repeats the action.

@@ -1,14 +1,14 @@
 //! System > Notifications: the mail outbox, so an administrator can see what was sent, what
 //! waits and why, and send a failed notice again once the mail server is back.
 
-use crate::admin::auth::{SignedIn, client_ip, flash_and_redirect};
-use crate::admin::form::CsrfForm;
+use crate::admin::auth::SignedIn;
+use crate::admin::form::CheckedPost;
 use crate::admin::{Layout, render};
-use crate::db::models::audit_event::{self, NewAuditEvent};
 use crate::db::models::mail_outbox::{self, MailStatus, OutboxMail};
 use crate::error::AppError;
+use crate::mail::RetryError;
 use crate::state::AppState;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
@@ -88,7 +88,7 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let filter = query.status.as_deref().and_then(MailStatus::parse);
-    let (mails, counts) = crate::db::run(&state.pool, move |conn| {
+    let (mails, counts) = crate::db::query(&state.pool, move |conn| {
         let mails = mail_outbox::list_recent(conn, filter, SHOWN)?;
         let counts = MailStatus::ALL
             .into_iter()
@@ -98,8 +98,8 @@ pub async fn list(
                     count: mail_outbox::count_with_status(conn, status)?,
                 })
             })
-            .collect::<Result<Vec<_>, AppError>>()?;
-        Ok::<_, AppError>((mails, counts))
+            .collect::<diesel::QueryResult<Vec<_>>>()?;
+        Ok((mails, counts))
     })
     .await?;
     render(&NotificationsPage {
@@ -114,45 +114,21 @@ pub async fn list(
 
 /// Makes the message due now and wakes the worker. Retrying a failed message is one more
 /// attempt: if it fails again it is marked failed again.
-pub async fn retry(
-    req: HttpRequest,
-    session: SignedIn,
-    state: web::Data<AppState>,
-    path: web::Path<i64>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
-    session.verify_csrf(&form.csrf_token)?;
+pub async fn retry(post: CheckedPost, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let now = state.now();
-    let actor_id = session.user.id;
-    let actor = session.user.username.clone();
-    let ip = client_ip(&req);
-    let retried = crate::db::run(&state.pool, move |conn| {
-        let mail = mail_outbox::get(conn, id)?.ok_or(AppError::NotFound)?;
-        if !mail_outbox::retry_now(conn, id, now)? {
-            return Ok::<_, AppError>(false);
-        }
-        audit_event::record(
-            conn,
-            &NewAuditEvent {
-                actor_user_id: Some(actor_id),
-                actor: &actor,
-                action: "mail_retried",
-                target_type: "mail",
-                target_id: Some(id),
-                detail: &mail.subject,
-                ip: ip.as_deref(),
-                created_at: now,
-            },
-        )?;
-        Ok(true)
-    })
-    .await?;
+    let retried = match post
+        .perform(move |conn, actor, now| crate::mail::retry(conn, id, actor, now))
+        .await?
+    {
+        Ok(retried) => retried,
+        Err(RetryError::NotFound) => return Err(AppError::NotFound),
+        Err(RetryError::Database(e)) => return Err(e.into()),
+    };
     let message = if retried {
-        state.mail_queued();
+        post.state.mail_queued();
         "The notification will be sent again now."
     } else {
         "This notification cannot be retried: it was sent, or is being sent right now."
     };
-    flash_and_redirect(&state, &session, message.to_owned(), PAGE_URL).await
+    post.flash(message.to_owned(), PAGE_URL).await
 }

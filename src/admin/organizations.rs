@@ -2,18 +2,15 @@
 
 use crate::admin::auth::{SignedIn, flash_and_redirect};
 use crate::admin::form::FieldErrors;
-use crate::admin::{Layout, render};
-use crate::db::models::organization::{self, Organization};
-use crate::db::schema::{clients, users};
+use crate::admin::{Layout, keep_refusals, render};
+use crate::db::models::organization::{self, Organization, OrganizationWithCounts};
 use crate::domain::OrganizationName;
 use crate::error::AppError;
+use crate::organizations::{self, OrganizationError};
 use crate::state::AppState;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use diesel::dsl::count_star;
-use diesel::prelude::*;
 use serde::Deserialize;
-use std::collections::HashMap;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/organizations", web::get().to(list))
@@ -22,17 +19,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/organizations/{id}/edit", web::post().to(rename));
 }
 
-pub struct Row {
-    pub organization: Organization,
-    pub users: i64,
-    pub applications: i64,
-}
-
 #[derive(Template)]
 #[template(path = "admin/organizations/list.html")]
 struct ListPage {
     layout: Layout,
-    rows: Vec<Row>,
+    rows: Vec<OrganizationWithCounts>,
     name: String,
     errors: FieldErrors,
 }
@@ -58,30 +49,7 @@ async fn list_page(
     name: String,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let rows = crate::db::run(&state.pool, |conn| {
-        let users: HashMap<Option<i64>, i64> = users::table
-            .group_by(users::organization_id)
-            .select((users::organization_id, count_star()))
-            .load::<(Option<i64>, i64)>(conn)?
-            .into_iter()
-            .collect();
-        let applications: HashMap<i64, i64> = clients::table
-            .group_by(clients::organization_id)
-            .select((clients::organization_id, count_star()))
-            .load::<(i64, i64)>(conn)?
-            .into_iter()
-            .collect();
-        let rows = organization::list(conn)?
-            .into_iter()
-            .map(|org| Row {
-                users: users.get(&Some(org.id)).copied().unwrap_or(0),
-                applications: applications.get(&org.id).copied().unwrap_or(0),
-                organization: org,
-            })
-            .collect::<Vec<_>>();
-        Ok::<_, AppError>(rows)
-    })
-    .await?;
+    let rows = crate::db::query(&state.pool, organization::list_with_counts).await?;
     render(&ListPage {
         layout: Layout::signed_in(session, state, "Organizations", "organizations"),
         rows,
@@ -94,58 +62,59 @@ pub async fn list(session: SignedIn, state: web::Data<AppState>) -> Result<HttpR
     list_page(&session, &state, String::new(), FieldErrors::default()).await
 }
 
-/// Parses the name and checks that no other organization has it.
-async fn checked_name(
-    state: &AppState,
-    raw: &str,
-    except: Option<i64>,
-    errors: &mut FieldErrors,
-) -> Result<Option<OrganizationName>, AppError> {
-    let Some(name) = errors.check("name", OrganizationName::parse(raw)) else {
-        return Ok(None);
-    };
-    let lookup = name.as_str().to_owned();
-    let existing = crate::db::run(&state.pool, move |conn| {
-        organization::find_by_name(conn, &lookup).map_err(AppError::from)
-    })
-    .await?;
-    if existing.is_some_and(|o| Some(o.id) != except) {
-        errors.add("name", "An organization with this name already exists.");
-        return Ok(None);
-    }
-    Ok(Some(name))
-}
-
 pub async fn create(
+    req: HttpRequest,
     session: SignedIn,
     state: web::Data<AppState>,
     form: web::Form<NameForm>,
 ) -> Result<HttpResponse, AppError> {
     session.verify_csrf(&form.csrf_token)?;
     let mut errors = FieldErrors::default();
-    let Some(name) = checked_name(&state, &form.name, None, &mut errors).await? else {
+    let Some(name) = errors.check("name", OrganizationName::parse(&form.name)) else {
         return list_page(&session, &state, form.name.clone(), errors).await;
     };
+    let actor = session.actor(&req);
     let now = state.now();
-    let created = crate::db::run(&state.pool, move |conn| {
-        organization::create(conn, name.as_str(), now).map_err(AppError::from)
+    let result = crate::db::run(&state.pool, move |conn| {
+        keep_refusals(organizations::create(conn, &name, &actor, now))
     })
     .await?;
-    flash_and_redirect(
-        &state,
-        &session,
-        format!("Created {}.", created.name),
-        "/admin/organizations",
-    )
-    .await
+    match result {
+        Ok(created) => {
+            let message = format!("Created {}.", created.name);
+            flash_and_redirect(&state, &session, message, "/admin/organizations").await
+        }
+        Err(refusal) => {
+            errors.add("name", refusal.to_string());
+            list_page(&session, &state, form.name.clone(), errors).await
+        }
+    }
 }
 
 async fn load(state: &AppState, id: i64) -> Result<Organization, AppError> {
-    crate::db::run(&state.pool, move |conn| {
-        organization::get(conn, id).map_err(AppError::from)
+    crate::db::query(&state.pool, move |conn| organization::get(conn, id))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+fn edit_page(
+    session: &SignedIn,
+    state: &AppState,
+    organization: Organization,
+    name: String,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    render(&EditPage {
+        layout: Layout::signed_in(
+            session,
+            state,
+            format!("Rename {}", organization.name),
+            "organizations",
+        ),
+        name,
+        organization,
+        errors,
     })
-    .await?
-    .ok_or(AppError::NotFound)
 }
 
 pub async fn edit_form(
@@ -154,20 +123,12 @@ pub async fn edit_form(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let organization = load(&state, path.into_inner()).await?;
-    render(&EditPage {
-        layout: Layout::signed_in(
-            &session,
-            &state,
-            format!("Rename {}", organization.name),
-            "organizations",
-        ),
-        name: organization.name.clone(),
-        organization,
-        errors: FieldErrors::default(),
-    })
+    let name = organization.name.clone();
+    edit_page(&session, &state, organization, name, FieldErrors::default())
 }
 
 pub async fn rename(
+    req: HttpRequest,
     session: SignedIn,
     state: web::Data<AppState>,
     path: web::Path<i64>,
@@ -176,30 +137,23 @@ pub async fn rename(
     session.verify_csrf(&form.csrf_token)?;
     let organization = load(&state, path.into_inner()).await?;
     let mut errors = FieldErrors::default();
-    let Some(name) = checked_name(&state, &form.name, Some(organization.id), &mut errors).await?
-    else {
-        return render(&EditPage {
-            layout: Layout::signed_in(
-                &session,
-                &state,
-                format!("Rename {}", organization.name),
-                "organizations",
-            ),
-            name: form.name.clone(),
-            organization,
-            errors,
-        });
+    let Some(name) = errors.check("name", OrganizationName::parse(&form.name)) else {
+        return edit_page(&session, &state, organization, form.name.clone(), errors);
     };
-    let id = organization.id;
-    crate::db::run(&state.pool, move |conn| {
-        organization::rename(conn, id, name.as_str()).map_err(AppError::from)
+    let (id, actor, now) = (organization.id, session.actor(&req), state.now());
+    let result = crate::db::run(&state.pool, move |conn| {
+        keep_refusals(organizations::rename(conn, id, &name, &actor, now))
     })
     .await?;
-    flash_and_redirect(
-        &state,
-        &session,
-        "Organization renamed.".to_owned(),
-        "/admin/organizations",
-    )
-    .await
+    match result {
+        Ok(_) => {
+            let message = "Organization renamed.".to_owned();
+            flash_and_redirect(&state, &session, message, "/admin/organizations").await
+        }
+        Err(OrganizationError::NotFound) => Err(AppError::NotFound),
+        Err(refusal) => {
+            errors.add("name", refusal.to_string());
+            edit_page(&session, &state, organization, form.name.clone(), errors)
+        }
+    }
 }

@@ -160,6 +160,16 @@ where
     .unwrap_or_else(|_| Err(E::from(DbFailure::Cancelled)))
 }
 
+/// `run` for work that only queries: its `QueryResult` becomes the caller's error through
+/// `DbFailure`, so a handler needs no mapping of its own.
+pub async fn query<T, F>(pool: &Pool, work: F) -> Result<T, DbFailure>
+where
+    F: FnOnce(&mut DbConn) -> diesel::QueryResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    run(pool, move |conn| work(conn).map_err(DbFailure::Query)).await
+}
+
 /// Runs `work` in a transaction. On SQLite the outermost one starts with `BEGIN IMMEDIATE`:
 /// a deferred transaction that reads and then writes fails at once with "database is
 /// locked" when another connection wrote in between (WAL snapshots cannot be upgraded, and

@@ -1,14 +1,73 @@
-//! Mail: notices to application owners, written to an outbox in the same transaction as
-//! their cause and delivered by a worker.
+//! Mail: messages composed elsewhere (the owners' notices live beside the changes they
+//! report), queued to an outbox in the same transaction as their cause, and delivered by a
+//! worker.
 
 pub mod message;
-pub mod notices;
 pub mod transport;
 pub mod worker;
 
 pub use message::Addressing;
 pub use transport::Mailer;
 pub use worker::MailWorker;
+
+use crate::audit::{self, Actor, AuditAction};
+use crate::db::DbConn;
+use crate::db::models::mail_outbox::{self, NewMail};
+use crate::domain::secret::random_hex;
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
+
+/// A rendered message, ready for the outbox.
+pub struct Outgoing<'a> {
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub body_text: &'a str,
+    pub body_html: &'a str,
+}
+
+/// Queues a message in the caller's transaction: it is sent after the commit, or never if
+/// the change rolls back.
+pub fn queue(conn: &mut DbConn, mail: &Outgoing<'_>, now: NaiveDateTime) -> QueryResult<()> {
+    mail_outbox::enqueue(
+        conn,
+        &NewMail {
+            recipient: mail.recipient,
+            subject: mail.subject,
+            body_text: mail.body_text,
+            body_html: mail.body_html,
+            message_id: &random_hex(16),
+        },
+        now,
+    )
+    .map(drop)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RetryError {
+    #[error("There is no such notification.")]
+    NotFound,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Makes a failed or waiting message due now: one more attempt, audited. `false` when it was
+/// sent, or is being sent right now.
+pub fn retry(
+    conn: &mut DbConn,
+    id: i64,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<bool, RetryError> {
+    crate::db::transaction(conn, |conn| {
+        let mail = mail_outbox::get(conn, id)?.ok_or(RetryError::NotFound)?;
+        if !mail_outbox::retry_now(conn, id, now)? {
+            return Ok(false);
+        }
+        let action = AuditAction::MailRetried;
+        audit::record(conn, actor, action, Some(id), &mail.subject, now)?;
+        Ok(true)
+    })
+}
 
 /// A mail setting that stops the start, named like the others in `config`.
 #[derive(Debug, thiserror::Error)]

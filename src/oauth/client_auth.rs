@@ -5,8 +5,7 @@
 //! same work: one query, a constant-time comparison (against a dummy hash when there is
 //! nothing to compare with), and an audit row.
 
-use crate::admin::auth::client_ip;
-use crate::db::models::audit_event::{self, NewAuditEvent};
+use crate::audit::{self, Actor, AuditAction};
 use crate::db::models::client::{self, Client, ForAuthentication};
 use crate::db::models::user::User;
 use crate::domain::PlainSecret;
@@ -147,7 +146,7 @@ pub async fn authenticate(
 ) -> Result<AuthenticatedClient, OAuthError> {
     let credentials = credentials(req, params)?;
     let now = state.now();
-    let ip = client_ip(req);
+    let ip = crate::client_address::of(req);
     let pair_key = throttles::client_key(&credentials.client_id, ip.as_deref());
     let address_key = throttles::address_key(ip.as_deref());
     let limits = &state.token_throttles;
@@ -165,8 +164,8 @@ pub async fn authenticate(
     let presented = credentials.secret.hash();
     let client_id = credentials.client_id;
     let lookup = client_id.clone();
-    let found = crate::db::run(&state.pool, move |conn| {
-        client::find_for_authentication(conn, &lookup, now).map_err(OAuthError::from)
+    let found = crate::db::query(&state.pool, move |conn| {
+        client::find_for_authentication(conn, &lookup, now)
     })
     .await?;
     // The secret is compared while the counts are locked and a failure counted before they
@@ -174,7 +173,7 @@ pub async fn authenticate(
     // nanoseconds, so legitimate requests in flight together never wait for each other.
     let verdict =
         throttle::decide(now, &holds, || verify(found, presented.as_str())).map_err(throttled)?;
-    let (failure, target_id) = match verdict {
+    let (failure, target) = match verdict {
         Ok((found, secret_id)) => {
             return Ok(AuthenticatedClient {
                 client: found.client,
@@ -184,22 +183,16 @@ pub async fn authenticate(
         }
         Err(failure) => failure,
     };
-    crate::db::run(&state.pool, move |conn| {
-        let actor: String = client_id.chars().take(MAX_AUDITED_ID).collect();
-        audit_event::record(
+    let claimed: String = client_id.chars().take(MAX_AUDITED_ID).collect();
+    crate::db::query(&state.pool, move |conn| {
+        audit::record(
             conn,
-            &NewAuditEvent {
-                actor_user_id: None,
-                actor: &actor,
-                action: "client_auth_failed",
-                target_type: "client",
-                target_id,
-                detail: failure.detail(),
-                ip: ip.as_deref(),
-                created_at: now,
-            },
+            &Actor::anonymous(claimed, ip),
+            AuditAction::ClientAuthFailed,
+            target,
+            failure.detail(),
+            now,
         )
-        .map_err(OAuthError::from)
     })
     .await?;
     Err(OAuthError::InvalidClient)

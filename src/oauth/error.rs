@@ -38,8 +38,8 @@ pub enum OAuthError {
     PayloadTooLarge,
     #[error("method not allowed")]
     MethodNotAllowed,
-    #[error("signing keys unavailable: {0}")]
-    KeysUnavailable(String),
+    #[error("signing keys unavailable")]
+    KeysUnavailable,
     #[error("no bearer token")]
     MissingToken,
     #[error("invalid bearer token: {0}")]
@@ -82,7 +82,7 @@ impl OAuthError {
             Self::InvalidScope(_) => "invalid_scope",
             Self::Throttled { .. } => "temporarily_unavailable",
             Self::MissingToken | Self::InvalidToken(_) => "invalid_token",
-            Self::KeysUnavailable(_) | Self::Database(_) | Self::Signing(_) | Self::Internal(_) => {
+            Self::KeysUnavailable | Self::Database(_) | Self::Signing(_) | Self::Internal(_) => {
                 "server_error"
             }
         }
@@ -100,7 +100,7 @@ impl OAuthError {
             Self::Throttled { .. } => "Too many failed attempts. Retry later.",
             Self::PayloadTooLarge => "The request body is too large.",
             Self::MethodNotAllowed => "Use POST.",
-            Self::KeysUnavailable(_) => {
+            Self::KeysUnavailable => {
                 "Tokens cannot be issued: the signing keys are not configured."
             }
             Self::MissingToken => "A bearer token is required.",
@@ -144,7 +144,7 @@ impl ResponseError for OAuthError {
             Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::KeysUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Signing(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -154,9 +154,6 @@ impl ResponseError for OAuthError {
     fn error_response(&self) -> HttpResponse {
         let description = safe_description(self.description());
         match self {
-            Self::KeysUnavailable(why) => {
-                tracing::warn!(reason = %why, "token request refused: no signing key");
-            }
             Self::Database(_) | Self::Signing(_) | Self::Internal(_) => {
                 tracing::error!(error = ?self, "OAuth request failed");
             }

@@ -3,19 +3,18 @@
 //! token at all is exactly `{"active":false}` (§2.2), so the answer reveals nothing else.
 
 use crate::db::models::client::Client;
-use crate::db::models::refresh_token as refresh_model;
 use crate::domain::SecretHash;
 use crate::domain::secret::REFRESH_TOKEN_PREFIX;
 use crate::oauth::bearer;
 use crate::oauth::client_auth;
 use crate::oauth::error::{OAuthError, no_store};
-use crate::oauth::grants::refresh_token::live_user;
+use crate::oauth::refresh_tokens;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn handle(
+pub async fn introspect(
     req: HttpRequest,
     state: web::Data<AppState>,
     payload: web::Payload,
@@ -71,11 +70,8 @@ async fn refresh_token(
     let client = client.clone();
     let now = state.now();
     let issuer = state.settings.issuer.clone();
-    crate::db::run(&state.pool, move |conn| {
-        let Some(token) = refresh_model::find_by_hash(conn, &hash)? else {
-            return Ok(None);
-        };
-        let Some(user) = live_user(conn, &token, &client, now)? else {
+    Ok(crate::db::query(&state.pool, move |conn| {
+        let Some((token, user)) = refresh_tokens::find_live(conn, &hash, &client, now)? else {
             return Ok(None);
         };
         Ok(Some(json!({
@@ -90,5 +86,5 @@ async fn refresh_token(
             "iat": token.issued_at.and_utc().timestamp(),
         })))
     })
-    .await
+    .await?)
 }

@@ -5,16 +5,13 @@
 //! and exactly that key's algorithm: `none` and HS* can never be accepted, and a token cannot
 //! pick its own algorithm. Expiry is checked against Tessera's clock, not the library's.
 
-use crate::oauth::keys::{KeyError, KeyStore, SigningAlg, SigningKey};
+pub use crate::oauth::keys::TOKEN_TYPE;
+use crate::oauth::keys::{KeyError, KeyStore, SigningKey};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
 use jsonwebtoken::Validation;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-
-/// RFC 9068 §2.1: the media type of access tokens, without its `application/` prefix.
-pub const TOKEN_TYPE: &str = "at+jwt";
 
 /// Longer tokens are refused before any parsing: Tessera's own are well under 1 KiB.
 const MAX_TOKEN_LEN: usize = 4096;
@@ -39,12 +36,6 @@ pub struct AccessClaims {
     pub scope: String,
     pub tessera_user: String,
     pub tessera_kind: String,
-}
-
-/// The base64url JWS header of the tokens a key signs: `{alg, typ, kid}`.
-pub fn encoded_header(alg: SigningAlg, kid: &str) -> String {
-    let header = json!({"alg": alg.name(), "typ": TOKEN_TYPE, "kid": kid});
-    URL_SAFE_NO_PAD.encode(header.to_string())
 }
 
 /// Signs the claims as an RFC 9068 JWT with `key`.

@@ -21,6 +21,15 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+/// RFC 9068 §2.1: the media type of access tokens, without its `application/` prefix.
+pub const TOKEN_TYPE: &str = "at+jwt";
+
+/// The base64url JWS header of the tokens a key signs: `{alg, typ, kid}`.
+fn encoded_header(alg: SigningAlg, kid: &str) -> String {
+    let header = json!({"alg": alg.name(), "typ": TOKEN_TYPE, "kid": kid});
+    URL_SAFE_NO_PAD.encode(header.to_string())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SigningAlg {
     Es256,
@@ -133,7 +142,7 @@ impl SigningKey {
         jwk["kid"] = json!(kid);
         jwk["alg"] = json!(alg.name());
         jwk["use"] = json!("sig");
-        let jws_header = crate::oauth::jwt::encoded_header(alg, &kid);
+        let jws_header = encoded_header(alg, &kid);
         Some(Self {
             kid,
             alg,

@@ -19,18 +19,16 @@ const JWKS_MAX_AGE: &str = "public, max-age=300";
 /// (§3.3), and every grant is listed explicitly rather than left to defaults (§2).
 pub async fn document(state: web::Data<AppState>) -> Result<HttpResponse, OAuthError> {
     let issuer = &state.settings.issuer;
-    let scopes: BTreeSet<String> = crate::db::run(&state.pool, |conn| {
-        client::list_all(conn).map_err(OAuthError::from)
-    })
-    .await?
-    .iter()
-    .flat_map(|c| {
-        Scope::from_stored(&c.scopes)
-            .iter()
-            .map(str::to_owned)
-            .collect::<Vec<_>>()
-    })
-    .collect();
+    let scopes: BTreeSet<String> = crate::db::query(&state.pool, client::list_all)
+        .await?
+        .iter()
+        .flat_map(|c| {
+            Scope::from_stored(&c.scopes)
+                .iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let grants: Vec<&str> = GrantType::ALL
         .iter()
         .filter(|g| **g != GrantType::RefreshToken || state.settings.refresh_tokens)
@@ -53,10 +51,7 @@ pub async fn document(state: web::Data<AppState>) -> Result<HttpResponse, OAuthE
 
 /// GET /.well-known/jwks.json: every key's public half, current and previous.
 pub async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, OAuthError> {
-    let keys = state
-        .keys
-        .as_ref()
-        .map_err(|why| OAuthError::KeysUnavailable(why.clone()))?;
+    let keys = state.signing_keys()?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, JWKS_MAX_AGE))
         .json(keys.jwks()))

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod me;
 pub mod metadata;
 pub mod params;
+pub mod refresh_tokens;
 pub mod revoke;
 pub mod throttles;
 pub mod token;
@@ -21,9 +22,9 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{FromRequest, Handler, Responder, web};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(post_only("/oauth2-token", token::handle))
-        .service(post_only("/oauth2-revoke", revoke::handle))
-        .service(post_only("/oauth2-introspect", introspect::handle))
+    cfg.service(post_only("/oauth2-token", token::issue))
+        .service(post_only("/oauth2-revoke", revoke::revoke))
+        .service(post_only("/oauth2-introspect", introspect::introspect))
         .route(
             "/.well-known/oauth-authorization-server",
             web::get().to(metadata::document),

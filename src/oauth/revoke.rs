@@ -5,19 +5,19 @@
 //! A refresh token takes its whole family with it; an access token's `jti` goes on the
 //! deny-list until the token would have expired.
 
-use crate::db::models::refresh_token as refresh_model;
 use crate::db::models::revoked_access_token::{self, NewRevokedAccessToken};
 use crate::domain::SecretHash;
 use crate::domain::secret::REFRESH_TOKEN_PREFIX;
 use crate::oauth::client_auth;
 use crate::oauth::error::{OAuthError, no_store};
 use crate::oauth::jwt;
+use crate::oauth::refresh_tokens;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::DateTime;
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn handle(
+pub async fn revoke(
     req: HttpRequest,
     state: web::Data<AppState>,
     payload: web::Payload,
@@ -28,13 +28,8 @@ pub async fn handle(
     let client = auth.client;
     if token.starts_with(REFRESH_TOKEN_PREFIX) {
         let hash = SecretHash::of(token).into_string();
-        crate::db::run(&state.pool, move |conn| {
-            if let Some(found) = refresh_model::find_by_hash(conn, &hash)?
-                && found.client_id == client.id
-            {
-                refresh_model::revoke_family(conn, &found.family_id, now)?;
-            }
-            Ok::<_, OAuthError>(())
+        crate::db::query(&state.pool, move |conn| {
+            refresh_tokens::revoke_family_of(conn, &hash, &client, now)
         })
         .await?;
     } else if let Ok(keys) = &state.keys
@@ -44,7 +39,7 @@ pub async fn handle(
         let expires_at = DateTime::from_timestamp(claims.exp, 0)
             .map(|t| t.naive_utc())
             .ok_or(OAuthError::Internal("a signed token expires out of range"))?;
-        crate::db::run(&state.pool, move |conn| {
+        crate::db::query(&state.pool, move |conn| {
             revoked_access_token::delete_expired(conn, now)?;
             revoked_access_token::revoke(
                 conn,
@@ -52,8 +47,7 @@ pub async fn handle(
                     jti: &claims.jti,
                     expires_at,
                 },
-            )?;
-            Ok::<_, OAuthError>(())
+            )
         })
         .await?;
     }

@@ -26,7 +26,7 @@ struct TokenResponse<'a> {
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn handle(
+pub async fn issue(
     req: HttpRequest,
     state: web::Data<AppState>,
     payload: web::Payload,
@@ -35,9 +35,7 @@ pub async fn handle(
     let grant_type = params
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required."))?;
-    if let Err(why) = &state.keys {
-        return Err(OAuthError::KeysUnavailable(why.clone()));
-    }
+    state.signing_keys()?;
     let auth = client_auth::authenticate(&state, &req, &params).await?;
     let grant = GrantType::parse(grant_type)
         .filter(|g| *g != GrantType::RefreshToken || state.settings.refresh_tokens)
@@ -80,9 +78,9 @@ async fn touch_last_used(state: &AppState, auth: &AuthenticatedClient) {
         return;
     }
     let (id, secret_id) = (auth.client.id, auth.secret_id);
-    let touched = crate::db::run(&state.pool, move |conn| {
+    let touched = crate::db::query(&state.pool, move |conn| {
         client::touch_last_used(conn, id, now)?;
-        client_secret::touch_last_used(conn, secret_id, now).map_err(OAuthError::from)
+        client_secret::touch_last_used(conn, secret_id, now)
     })
     .await;
     if let Err(error) = touched {

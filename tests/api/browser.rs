@@ -6,8 +6,7 @@ use crate::webdriver::{Browser, missing_browser};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_administrator_manages_an_application_in_a_real_browser() {
-    if let Some(why) = missing_browser() {
-        eprintln!("skipped: {why}");
+    if skip_when_missing(missing_browser()) {
         return;
     }
     let app = spawn_app(Backend::Sqlite).await;
@@ -28,7 +27,7 @@ async fn an_administrator_manages_an_application_in_a_real_browser() {
     let who = browser.find("[data-testid=signed-in-user]").await;
     assert_eq!(browser.text(&who).await, ADMIN_USERNAME);
 
-    browser.goto(&app.url("/admin/oauth-applications")).await;
+    browser.goto(&app.url(APPLICATIONS)).await;
     browser
         .click(&browser.find("[data-testid=create-application]").await)
         .await;
@@ -65,7 +64,7 @@ async fn an_administrator_manages_an_application_in_a_real_browser() {
     browser.find("[data-testid=name]").await;
     assert!(!browser.source().await.contains(&secret));
 
-    browser.goto(&app.url("/admin/oauth-applications")).await;
+    browser.goto(&app.url(APPLICATIONS)).await;
     browser
         .type_into(&browser.find("[data-testid=filter-name]").await, "ROBOT")
         .await;
@@ -102,11 +101,7 @@ async fn an_administrator_manages_an_application_in_a_real_browser() {
         .await;
     let flash = browser.find("[data-testid=flash]").await;
     assert_eq!(browser.text(&flash).await, "Deleted Browser robot.");
-    assert!(
-        tessera::db::models::client::find_by_client_id(&mut app.conn(), &client_id)
-            .unwrap()
-            .is_none()
-    );
+    assert!(app.find_application(&client_id).is_none());
 
     browser.quit().await;
 }

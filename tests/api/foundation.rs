@@ -1,9 +1,12 @@
-//! Health, headers, limits and missing keys (SECURITY.md 32, 36–38).
+//! Health, headers, limits and missing keys.
 
 use crate::both_backends;
 use crate::helpers::*;
 
-const CSP: &str = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+const CSP: &str = concat!(
+    "default-src 'self'; object-src 'none'; base-uri 'none'; ",
+    "frame-ancestors 'none'; form-action 'self'"
+);
 
 fn assert_security_headers(response: &reqwest::Response, what: &str) {
     let h = response.headers();
@@ -12,81 +15,109 @@ fn assert_security_headers(response: &reqwest::Response, what: &str) {
     assert_eq!(h["referrer-policy"], "same-origin", "{what}");
 }
 
-both_backends! {
-    async fn health_and_readiness_answer(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let health = app.get("/healthz").await;
-        assert_eq!(health.status(), 200);
-        let ready = app.get("/readyz").await;
-        assert_eq!(ready.status(), 200);
-        assert_eq!(ready.text().await.unwrap(), "ready");
-    }
-
-    async fn every_page_carries_the_security_headers_error_pages_too(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let login = app.get("/admin/login").await;
-        assert_eq!(login.status(), 200);
-        assert_security_headers(&login, "sign-in page");
-        let missing = app.get("/nothing-here").await;
-        assert_eq!(missing.status(), 404);
-        assert_security_headers(&missing, "404 page");
-        let forbidden = app.get("/admin/setup?token=nope").await;
-        assert_eq!(forbidden.status(), 403);
-        assert_security_headers(&forbidden, "403 page");
-        assert!(forbidden.text().await.unwrap().contains("setup link is invalid"));
-        app.signed_in_admin().await;
-        let dashboard = app.get("/admin").await;
-        assert_security_headers(&dashboard, "dashboard");
-        assert_eq!(dashboard.headers()["cache-control"], "no-store");
-    }
-
-    async fn pages_use_no_inline_script_and_the_stylesheet_is_served(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let page = app.get("/admin/login").await.text().await.unwrap();
-        assert!(!page.contains("<script>"), "scripts come from /static only");
-        assert!(!page.contains("style=\""), "no inline style");
-        let css = app.get("/static/css/app.css").await;
-        assert_eq!(css.status(), 200);
-        assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
-    }
-
-    async fn an_oversized_form_is_answered_with_413(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let page = app.get("/admin/login").await.text().await.unwrap();
-        let huge = "x".repeat(100 * 1024);
-        let response = app
-            .post_form("/admin/login", &[("username", huge.as_str()), ("password", "x"), ("csrf_token", &csrf_token(&page))])
-            .await;
-        assert_eq!(response.status(), 413);
-    }
-
-    async fn the_first_start_generates_a_signing_key(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let keys: Vec<_> = std::fs::read_dir(app.dir.path().join("keys")).unwrap().collect();
-        assert_eq!(keys.len(), 1);
-        app.signed_in_admin().await;
-        let dashboard = app.get("/admin").await.text().await.unwrap();
-        assert!(!dashboard.contains("data-testid=\"keys-warning\""));
-    }
-
-    async fn missing_keys_show_the_banner_instead_of_stopping_the_server(backend: Backend) {
-        let app = TestApp::builder(backend)
-            .setting("TESSERA_GENERATE_KEYS", "false")
-            .spawn()
-            .await;
-        app.signed_in_admin().await;
-        let dashboard = app.get("/admin").await.text().await.unwrap();
-        assert!(dashboard.contains(
-            "OAuth authorization is not available as encryption keys configuration was not complete."
-        ));
-    }
-
-    async fn the_default_organization_exists_from_the_start(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let orgs = tessera::db::models::organization::list(&mut app.conn()).unwrap();
-        assert_eq!(orgs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(), ["Default"]);
-    }
+async fn health_and_readiness_answer(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), 200);
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.text().await.unwrap(), "ready");
 }
+both_backends!(health_and_readiness_answer);
+
+async fn every_page_carries_the_security_headers_error_pages_too(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let login = app.get("/admin/login").await;
+    assert_eq!(login.status(), 200);
+    assert_security_headers(&login, "sign-in page");
+    let missing = app.get("/nothing-here").await;
+    assert_eq!(missing.status(), 404);
+    assert_security_headers(&missing, "404 page");
+    let forbidden = app.get("/admin/setup?token=nope").await;
+    assert_eq!(forbidden.status(), 403);
+    assert_security_headers(&forbidden, "403 page");
+    assert!(
+        forbidden
+            .text()
+            .await
+            .unwrap()
+            .contains("setup link is invalid")
+    );
+    app.signed_in_admin().await;
+    let dashboard = app.get("/admin").await;
+    assert_security_headers(&dashboard, "dashboard");
+    assert_eq!(dashboard.headers()["cache-control"], "no-store");
+}
+both_backends!(every_page_carries_the_security_headers_error_pages_too);
+
+async fn pages_use_no_inline_script_and_the_stylesheet_is_served(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let page = app.get("/admin/login").await.text().await.unwrap();
+    assert!(!page.contains("<script>"), "scripts come from /static only");
+    assert!(!page.contains("style=\""), "no inline style");
+    let css = app.get("/static/css/app.css").await;
+    assert_eq!(css.status(), 200);
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+}
+both_backends!(pages_use_no_inline_script_and_the_stylesheet_is_served);
+
+async fn an_oversized_form_is_answered_with_413(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let page = app.get("/admin/login").await.text().await.unwrap();
+    let huge = "x".repeat(100 * 1024);
+    let response = app
+        .post_form(
+            "/admin/login",
+            &[
+                ("username", huge.as_str()),
+                ("password", "x"),
+                ("csrf_token", &csrf_token(&page)),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 413);
+}
+both_backends!(an_oversized_form_is_answered_with_413);
+
+async fn the_first_start_generates_a_signing_key(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let keys: Vec<_> = std::fs::read_dir(app.dir.path().join("keys"))
+        .unwrap()
+        .collect();
+    assert_eq!(keys.len(), 1);
+    app.signed_in_admin().await;
+    let dashboard = app.get("/admin").await.text().await.unwrap();
+    assert!(!dashboard.contains("data-testid=\"keys-warning\""));
+}
+both_backends!(the_first_start_generates_a_signing_key);
+
+async fn missing_keys_show_the_banner_instead_of_stopping_the_server(backend: Backend) {
+    let app = TestApp::builder(backend)
+        .setting("TESSERA_GENERATE_KEYS", "false")
+        .spawn()
+        .await;
+    app.signed_in_admin().await;
+    let dashboard = app.get("/admin").await.text().await.unwrap();
+    assert!(dashboard.contains(
+        "OAuth authorization is not available as encryption keys configuration was not complete."
+    ));
+}
+both_backends!(missing_keys_show_the_banner_instead_of_stopping_the_server);
+
+async fn the_default_organization_exists_from_the_start(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let orgs = tessera::db::models::organization::list(&mut app.conn()).unwrap();
+    assert_eq!(
+        orgs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(),
+        [DEFAULT_ORGANIZATION]
+    );
+}
+both_backends!(the_default_organization_exists_from_the_start);
 
 #[tokio::test]
 async fn a_database_failure_shows_a_generic_500_page_with_the_cause_in_the_log_only() {
@@ -150,13 +181,14 @@ fn app_now() -> chrono::NaiveDateTime {
 
 /// `/readyz` reports the database, `/healthz` only the process.
 #[tokio::test]
+#[cfg_attr(
+    not(tessera_test_postgres),
+    ignore = "TESSERA_TEST_POSTGRES_URL is not set"
+)]
 async fn readiness_fails_while_the_database_refuses_connections_and_health_does_not() {
     use diesel::{Connection, PgConnection, RunQueryDsl};
-    let Some(admin_url) = postgres_url() else {
-        eprintln!("skipped: TESSERA_TEST_POSTGRES_URL is not set");
-        return;
-    };
     let app = spawn_app(Backend::Postgres).await;
+    let admin_url = postgres_url().expect("TESSERA_TEST_POSTGRES_URL");
     assert_eq!(app.get("/readyz").await.status(), 200);
     let tessera::db::DatabaseUrl::Postgres(url) = &app.state.settings.database_url else {
         unreachable!("a PostgreSQL app");

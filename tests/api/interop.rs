@@ -2,7 +2,6 @@
 //! authlib with PyJWT verifying tokens from the JWKS (tests/interop/python_clients.py).
 
 use crate::helpers::*;
-use crate::oauth_support::{OWNER_PASSWORD, back_office_app};
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthType, ClientId, ClientSecret, RefreshToken, RequestTokenError, ResourceOwnerPassword,
@@ -27,7 +26,7 @@ async fn send(
 #[tokio::test]
 async fn the_rust_oauth2_crate_uses_every_grant() {
     let app = spawn_app(Backend::Sqlite).await;
-    let registered = back_office_app(&app);
+    let registered = app.back_office_app();
     let http = reqwest::Client::new();
     let http = |request| send(&http, request);
     let token_url = TokenUrl::new(app.url("/oauth2-token")).unwrap();
@@ -105,12 +104,11 @@ fn missing_python() -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_authlib_and_pyjwt_use_every_grant_and_verify_the_tokens() {
-    if let Some(why) = missing_python() {
-        eprintln!("skipped: {why}");
+    if skip_when_missing(missing_python()) {
         return;
     }
     let app = spawn_app(Backend::Sqlite).await;
-    let registered = back_office_app(&app);
+    let registered = app.back_office_app();
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/interop/python_clients.py"

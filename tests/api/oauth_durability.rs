@@ -1,4 +1,4 @@
-//! SECURITY.md 40: the server killed with SIGKILL under token load loses no refresh token
+//! The server killed with SIGKILL under token load loses no refresh token
 //! that reached a client — each is committed before its answer is sent.
 
 use base64::Engine;

@@ -1,4 +1,4 @@
-//! Access tokens as RFC 9068 JWTs, the JWKS and the RFC 8414 metadata (SECURITY.md 22–24).
+//! Access tokens as RFC 9068 JWTs, the JWKS and the RFC 8414 metadata.
 
 use crate::both_backends;
 use crate::helpers::*;
@@ -47,7 +47,7 @@ async fn each_signing_algorithm_issues_tokens_that_verify_against_the_jwks() {
             .setting("TESSERA_SIGNING_ALG", alg)
             .spawn()
             .await;
-        let client = back_office_app(&app);
+        let client = app.back_office_app();
         let token = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
         let (header, _) = verify_with_jwks(&app, &token).await;
         assert_eq!(format!("{:?}", header.alg), alg);
@@ -57,9 +57,9 @@ async fn each_signing_algorithm_issues_tokens_that_verify_against_the_jwks() {
 
 #[tokio::test]
 async fn tokens_with_alg_none_hmac_or_a_forged_payload_are_refused() {
-    // SECURITY.md 22; RFC 8725 §3.1: one allowed algorithm per key, never none, never HS*.
+    // RFC 8725 §3.1: one allowed algorithm per key, never none, never HS*.
     let app = spawn_app(Backend::Sqlite).await;
-    let client = back_office_app(&app);
+    let client = app.back_office_app();
     let token = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
     let parts: Vec<&str> = token.split('.').collect();
     let header = jwt_part(&token, 0);
@@ -87,96 +87,135 @@ async fn tokens_with_alg_none_hmac_or_a_forged_payload_are_refused() {
     }
 }
 
-both_backends! {
-    async fn access_tokens_verify_against_the_jwks_with_the_expected_claims(backend: Backend) {
-        // SECURITY.md 22; RFC 9068 §2.1 (header) and §2.2 (claims).
-        let app = spawn_app(backend).await;
-        let client = back_office_app(&app);
-        set_scopes(&app, &client, "read write");
-        let before = app.clock.now().and_utc().timestamp();
-        let body = client_credentials(&app, &client).await;
-        let (header, claims) = verify_with_jwks(&app, str_of(&body, "access_token")).await;
-        assert_eq!(header.typ.as_deref(), Some("at+jwt"));
-        assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
-        assert!(header.kid.unwrap().starts_with("es256-"));
-        assert_eq!(claims["iss"], ISSUER);
-        assert_eq!(claims["aud"], ISSUER);
-        assert_eq!(claims["sub"], client.client_id.as_str());
-        assert_eq!(claims["client_id"], client.client_id.as_str());
-        assert_eq!(claims["scope"], "read write");
-        assert_eq!(claims["tessera_kind"], "backoffice");
-        let iat = claims["iat"].as_i64().unwrap();
-        assert_eq!(iat, before);
-        assert_eq!(claims["nbf"].as_i64(), Some(iat));
-        assert_eq!(claims["exp"].as_i64(), Some(iat + 3600));
-        assert_eq!(str_of(&claims, "jti").len(), 22, "128 random bits, base64url");
-        let names: HashSet<&str> = claims.as_object().unwrap().keys().map(String::as_str).collect();
-        let expected: HashSet<&str> = [
-            "iss", "sub", "aud", "client_id", "iat", "nbf", "exp", "jti", "scope",
-            "tessera_user", "tessera_kind",
-        ]
-        .into();
-        assert_eq!(names, expected);
-    }
+async fn access_tokens_verify_against_the_jwks_with_the_expected_claims(backend: Backend) {
+    // RFC 9068 §2.1 (header) and §2.2 (claims).
+    let app = spawn_app(backend).await;
+    let client = app.back_office_app();
+    set_scopes(&app, &client, "read write");
+    let before = app.clock.now().and_utc().timestamp();
+    let body = client_credentials(&app, &client).await;
+    let (header, claims) = verify_with_jwks(&app, str_of(&body, "access_token")).await;
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
+    assert!(header.kid.unwrap().starts_with("es256-"));
+    assert_eq!(claims["iss"], ISSUER);
+    assert_eq!(claims["aud"], ISSUER);
+    assert_eq!(claims["sub"], client.client_id.as_str());
+    assert_eq!(claims["client_id"], client.client_id.as_str());
+    assert_eq!(claims["scope"], "read write");
+    assert_eq!(claims["tessera_kind"], "backoffice");
+    let iat = claims["iat"].as_i64().unwrap();
+    assert_eq!(iat, before);
+    assert_eq!(claims["nbf"].as_i64(), Some(iat));
+    assert_eq!(claims["exp"].as_i64(), Some(iat + 3600));
+    assert_eq!(
+        str_of(&claims, "jti").len(),
+        22,
+        "128 random bits, base64url"
+    );
+    let names: HashSet<&str> = claims
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let expected: HashSet<&str> = [
+        "iss",
+        "sub",
+        "aud",
+        "client_id",
+        "iat",
+        "nbf",
+        "exp",
+        "jti",
+        "scope",
+        "tessera_user",
+        "tessera_kind",
+    ]
+    .into();
+    assert_eq!(names, expected);
+}
+both_backends!(access_tokens_verify_against_the_jwks_with_the_expected_claims);
 
-    async fn every_token_has_its_own_jti(backend: Backend) {
-        // RFC 9068 §2.2 and RFC 7519 §4.1.7: jti is unique.
-        let app = spawn_app(backend).await;
-        let client = back_office_app(&app);
-        let mut seen = HashSet::new();
-        for _ in 0..20 {
-            let token = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
-            assert!(seen.insert(jwt_part(&token, 1)["jti"].as_str().unwrap().to_owned()));
-        }
-    }
-
-    async fn the_jwks_lists_current_and_previous_keys_and_old_tokens_still_verify(backend: Backend) {
-        // SECURITY.md 23: after a rotation the newest key signs and the old one stays published.
-        let app = spawn_app(backend).await;
-        let client = back_office_app(&app);
-        let old_token = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
-        let old_kid = jwt_part(&old_token, 0)["kid"].as_str().unwrap().to_owned();
-        std::thread::sleep(std::time::Duration::from_millis(5));
-        let new_kid = KeyStore::generate(&app.dir.path().join("keys"), SigningAlg::Es256).unwrap();
-        let app = app.restart().await;
-
-        let jwks: Value = app.get("/.well-known/jwks.json").await.json().await.unwrap();
-        let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
-        assert_eq!(kids, [new_kid.as_str(), old_kid.as_str()], "newest first");
-        for key in jwks["keys"].as_array().unwrap() {
-            for private in ["d", "p", "q", "dp", "dq", "qi", "k"] {
-                assert!(key.get(private).is_none(), "no private member {private}");
-            }
-        }
-        let new_token = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
-        assert_eq!(jwt_part(&new_token, 0)["kid"], new_kid.as_str());
-        for token in [&old_token, &new_token] {
-            verify_with_jwks(&app, token).await;
-            assert_eq!(me(&app, "/api/me", token).await.status(), 200);
-        }
-    }
-
-    async fn metadata_names_the_configured_issuer_and_lists_every_grant(backend: Backend) {
-        // SECURITY.md 24; RFC 8414 §2 and §3.3: issuer identical to the configured one.
-        let app = spawn_app(backend).await;
-        let client = back_office_app(&app);
-        set_scopes(&app, &client, "write read");
-        let response = app.get("/.well-known/oauth-authorization-server").await;
-        assert_eq!(response.status(), 200);
-        let metadata: Value = response.json().await.unwrap();
-        assert_eq!(metadata["issuer"], ISSUER);
-        assert_eq!(metadata["token_endpoint"], format!("{ISSUER}/oauth2-token"));
-        assert_eq!(metadata["jwks_uri"], format!("{ISSUER}/.well-known/jwks.json"));
-        assert_eq!(metadata["revocation_endpoint"], format!("{ISSUER}/oauth2-revoke"));
-        assert_eq!(metadata["introspection_endpoint"], format!("{ISSUER}/oauth2-introspect"));
-        assert_eq!(
-            metadata["grant_types_supported"],
-            json!(["client_credentials", "password", "refresh_token"])
-        );
-        assert_eq!(
-            metadata["token_endpoint_auth_methods_supported"],
-            json!(["client_secret_basic", "client_secret_post"])
-        );
-        assert_eq!(metadata["scopes_supported"], json!(["read", "write"]));
+async fn every_token_has_its_own_jti(backend: Backend) {
+    // RFC 9068 §2.2 and RFC 7519 §4.1.7: jti is unique.
+    let app = spawn_app(backend).await;
+    let client = app.back_office_app();
+    let mut seen = HashSet::new();
+    for _ in 0..20 {
+        let token = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
+        assert!(seen.insert(jwt_part(&token, 1)["jti"].as_str().unwrap().to_owned()));
     }
 }
+both_backends!(every_token_has_its_own_jti);
+
+async fn the_jwks_lists_current_and_previous_keys_and_old_tokens_still_verify(backend: Backend) {
+    // after a rotation the newest key signs and the old one stays published.
+    let app = spawn_app(backend).await;
+    let client = app.back_office_app();
+    let old_token = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
+    let old_kid = jwt_part(&old_token, 0)["kid"].as_str().unwrap().to_owned();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let new_kid = KeyStore::generate(&app.dir.path().join("keys"), SigningAlg::Es256).unwrap();
+    let app = app.restart().await;
+
+    let jwks: Value = app
+        .get("/.well-known/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids, [new_kid.as_str(), old_kid.as_str()], "newest first");
+    for key in jwks["keys"].as_array().unwrap() {
+        for private in ["d", "p", "q", "dp", "dq", "qi", "k"] {
+            assert!(key.get(private).is_none(), "no private member {private}");
+        }
+    }
+    let new_token = str_of(&client_credentials(&app, &client).await, "access_token").to_owned();
+    assert_eq!(jwt_part(&new_token, 0)["kid"], new_kid.as_str());
+    for token in [&old_token, &new_token] {
+        verify_with_jwks(&app, token).await;
+        assert_eq!(me(&app, "/api/me", token).await.status(), 200);
+    }
+}
+both_backends!(the_jwks_lists_current_and_previous_keys_and_old_tokens_still_verify);
+
+async fn metadata_names_the_configured_issuer_and_lists_every_grant(backend: Backend) {
+    // RFC 8414 §2 and §3.3: issuer identical to the configured one.
+    let app = spawn_app(backend).await;
+    let client = app.back_office_app();
+    set_scopes(&app, &client, "write read");
+    let response = app.get("/.well-known/oauth-authorization-server").await;
+    assert_eq!(response.status(), 200);
+    let metadata: Value = response.json().await.unwrap();
+    assert_eq!(metadata["issuer"], ISSUER);
+    assert_eq!(metadata["token_endpoint"], format!("{ISSUER}/oauth2-token"));
+    assert_eq!(
+        metadata["jwks_uri"],
+        format!("{ISSUER}/.well-known/jwks.json")
+    );
+    assert_eq!(
+        metadata["revocation_endpoint"],
+        format!("{ISSUER}/oauth2-revoke")
+    );
+    assert_eq!(
+        metadata["introspection_endpoint"],
+        format!("{ISSUER}/oauth2-introspect")
+    );
+    assert_eq!(
+        metadata["grant_types_supported"],
+        json!(["client_credentials", "password", "refresh_token"])
+    );
+    assert_eq!(
+        metadata["token_endpoint_auth_methods_supported"],
+        json!(["client_secret_basic", "client_secret_post"])
+    );
+    assert_eq!(metadata["scopes_supported"], json!(["read", "write"]));
+}
+both_backends!(metadata_names_the_configured_issuer_and_lists_every_grant);

@@ -1,72 +1,11 @@
-//! Steps the authorization-server tests share: applications, users, token requests, and
-//! reading a JWT's parts.
+//! Steps the authorization-server tests share: token requests, and reading a JWT's parts.
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, TestClient, USER_PASSWORD};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use diesel::prelude::*;
 use serde_json::Value;
-use tessera::clients::{self, Actor, ClientSpec};
-use tessera::clock::Clock;
-use tessera::db::models::{organization, user::User};
 use tessera::db::schema::clients as clients_table;
-use tessera::domain::{ClientName, Grants};
-
-pub const OWNER_PASSWORD: &str = "the owner's long password";
-pub const USER_PASSWORD: &str = "a user's long password";
-
-/// An application as its developer knows it.
-pub struct TestClient {
-    pub id: i64,
-    pub client_id: String,
-    pub secret: String,
-}
-
-pub fn actor() -> Actor<'static> {
-    Actor {
-        user_id: None,
-        name: "test",
-        ip: None,
-    }
-}
-
-/// A user, created once per app under this name.
-pub fn user(app: &TestApp, username: &str, kind: &str) -> User {
-    match tessera::db::models::user::find_by_username(&mut app.conn(), username).unwrap() {
-        Some(u) => u,
-        None => app.create_user(username, USER_PASSWORD, kind, false),
-    }
-}
-
-/// Registers an active application with its first secret, as the back-office would. The
-/// owner is a user of the matching kind named after the application.
-pub fn application(app: &TestApp, name: &str, grants: &[&str], frontend: bool) -> TestClient {
-    let kind = if frontend { "customer" } else { "backoffice" };
-    let owner = app.create_user(&format!("{name}-owner"), OWNER_PASSWORD, kind, false);
-    let mut conn = app.conn();
-    let org = organization::find_by_name(&mut conn, organization::DEFAULT_NAME)
-        .unwrap()
-        .unwrap();
-    let spec = ClientSpec {
-        organization_id: org.id,
-        name: ClientName::parse(name).unwrap(),
-        grants: Grants::parse(grants.iter().copied()).unwrap(),
-        owner_user_id: Some(owner.id),
-        frontend,
-    };
-    let (client, secret) =
-        clients::register(&mut conn, &spec, true, None, &actor(), app.clock.now()).unwrap();
-    TestClient {
-        id: client.id,
-        client_id: client.client_id,
-        secret: secret.expose().to_owned(),
-    }
-}
-
-/// A back-office application with both grants.
-pub fn back_office_app(app: &TestApp) -> TestClient {
-    application(app, "erp", &["client_credentials", "password"], false)
-}
 
 pub fn set_scopes(app: &TestApp, client: &TestClient, scopes: &str) {
     diesel::update(clients_table::table.find(client.id))
@@ -157,10 +96,27 @@ pub async fn refresh(app: &TestApp, client: &TestClient, refresh_token: &str) ->
     .await
 }
 
+/// Spends a refresh token and returns the one that replaces it.
+pub async fn rotate(app: &TestApp, client: &TestClient, refresh_token: &str) -> String {
+    let tokens = expect_tokens(refresh(app, client, refresh_token).await).await;
+    str_of(&tokens, "refresh_token").to_owned()
+}
+
 /// The status and body of an error answer.
 pub async fn error_of(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     (status, response.json().await.unwrap())
+}
+
+/// Asserts an error answer's status and `error` code (RFC 6749 §5.2) and returns its body.
+pub async fn assert_error(response: reqwest::Response, status: u16, error: &str) -> Value {
+    let (actual, body) = error_of(response).await;
+    assert_eq!(
+        (actual, body["error"].as_str()),
+        (status, Some(error)),
+        "{body}"
+    );
+    body
 }
 
 pub fn str_of<'a>(body: &'a Value, key: &str) -> &'a str {

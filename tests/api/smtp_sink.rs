@@ -30,14 +30,6 @@ pub struct SmtpSink {
     shared: Arc<Shared>,
 }
 
-/// A port nothing listens on now, for a mail server that is down and comes up later.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
 impl SmtpSink {
     pub fn start() -> Self {
         Self::start_on(0)

@@ -1,6 +1,7 @@
 //! A small W3C WebDriver client over reqwest: enough to drive headless Chromium through the
 //! back-office the way a person would.
 
+use crate::helpers::free_port;
 use base64::Engine;
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
@@ -22,22 +23,11 @@ pub struct Element {
 }
 
 /// Why the browser test cannot run here; CI installs both.
-pub fn missing_browser() -> Option<&'static str> {
-    let found = |bin: &str| std::path::Path::new(bin).exists();
-    if !found("/usr/bin/chromium") {
-        Some("/usr/bin/chromium is not installed")
-    } else if !found("/usr/bin/chromedriver") {
-        Some("/usr/bin/chromedriver is not installed")
-    } else {
-        None
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+pub fn missing_browser() -> Option<String> {
+    ["/usr/bin/chromium", "/usr/bin/chromedriver"]
+        .into_iter()
+        .find(|bin| !std::path::Path::new(bin).exists())
+        .map(|bin| format!("{bin} is not installed"))
 }
 
 impl Browser {

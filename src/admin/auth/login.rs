@@ -1,6 +1,6 @@
-use crate::admin::auth::{client_ip, csrf, session};
+use crate::admin::auth::{csrf, session};
 use crate::admin::{Layout, render, see_other, set_cookie};
-use crate::db::models::audit_event::{self, NewAuditEvent};
+use crate::audit::{self, Actor, AuditAction};
 use crate::db::models::{admin_session, user};
 use crate::domain::SecretHash;
 use crate::error::AppError;
@@ -53,7 +53,7 @@ fn page(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn submit(
+pub async fn sign_in(
     req: HttpRequest,
     state: web::Data<AppState>,
     form: web::Form<LoginForm>,
@@ -69,7 +69,7 @@ pub async fn submit(
         .chars()
         .take(64)
         .collect();
-    let ip = client_ip(&req);
+    let ip = crate::client_address::of(&req);
     let user_key = format!("user:{username}");
     let address_key = format!("ip:{}", ip.as_deref().unwrap_or("-"));
 
@@ -106,8 +106,8 @@ pub async fn submit(
 
     let lookup = username.clone();
     let found = attempt.abandon_on_error(
-        crate::db::run(&state.pool, move |conn| {
-            user::find_by_username(conn, &lookup).map_err(AppError::from)
+        crate::db::query(&state.pool, move |conn| {
+            user::find_by_username(conn, &lookup)
         })
         .await,
     )?;
@@ -120,27 +120,13 @@ pub async fn submit(
         .await;
     let user = found.filter(|u| verified && u.can_sign_in_to_back_office());
 
-    let (actor_user_id, action) = match &user {
-        Some(u) => (Some(u.id), "sign_in"),
-        None => (None, "sign_in_failed"),
+    let (actor, action) = match &user {
+        Some(u) => (Actor::user(u, ip), AuditAction::SignIn),
+        None => (Actor::anonymous(&username, ip), AuditAction::SignInFailed),
     };
-    let actor = username.clone();
-    let audit_ip = ip.clone();
-    crate::db::run(&state.pool, move |conn| {
-        audit_event::record(
-            conn,
-            &NewAuditEvent {
-                actor_user_id,
-                actor: &actor,
-                action,
-                target_type: "user",
-                target_id: actor_user_id,
-                detail: "",
-                ip: audit_ip.as_deref(),
-                created_at: now,
-            },
-        )
-        .map_err(AppError::from)
+    let target = actor.user_id();
+    crate::db::query(&state.pool, move |conn| {
+        audit::record(conn, &actor, action, target, "", now)
     })
     .await?;
 
@@ -158,8 +144,8 @@ pub async fn submit(
 
     if let Some(previous) = req.cookie(session::SESSION_COOKIE) {
         let previous = SecretHash::of(previous.value()).into_string();
-        crate::db::run(&state.pool, move |conn| {
-            admin_session::delete_by_hash(conn, &previous).map_err(AppError::from)
+        crate::db::query(&state.pool, move |conn| {
+            admin_session::delete_by_hash(conn, &previous)
         })
         .await?;
     }

@@ -1,26 +1,19 @@
-use crate::admin::auth::SignedIn;
 use crate::admin::auth::session::session_cookie;
-use crate::admin::form::CsrfForm;
+use crate::admin::form::CheckedPost;
 use crate::admin::{see_other, set_cookie};
 use crate::db::models::admin_session;
 use crate::error::AppError;
-use crate::state::AppState;
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 
 /// Deletes the session row, so the cookie is worthless even if it was copied.
-pub async fn submit(
-    session: SignedIn,
-    state: web::Data<AppState>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
-    session.verify_csrf(&form.csrf_token)?;
-    let id = session.session_id;
-    crate::db::run(&state.pool, move |conn| {
-        admin_session::delete(conn, id).map_err(AppError::from)
+pub async fn sign_out(post: CheckedPost) -> Result<HttpResponse, AppError> {
+    let id = post.session.session_id;
+    crate::db::query(&post.state.pool, move |conn| {
+        admin_session::delete(conn, id)
     })
     .await?;
     let mut response = see_other("/admin/login");
-    let mut gone = session_cookie(String::new(), state.settings.secure_cookies());
+    let mut gone = session_cookie(String::new(), post.state.settings.secure_cookies());
     gone.make_removal();
     set_cookie(&mut response, &gone)?;
     Ok(response)

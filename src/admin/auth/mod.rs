@@ -6,44 +6,14 @@ mod logout;
 mod session;
 mod setup;
 
-pub use session::{ActorInfo, SignedIn, flash_and_redirect, start_session};
+pub use session::{SignedIn, flash_and_redirect, start_session};
 
 use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/login", web::get().to(login::form))
-        .route("/login", web::post().to(login::submit))
-        .route("/logout", web::post().to(logout::submit))
+        .route("/login", web::post().to(login::sign_in))
+        .route("/logout", web::post().to(logout::sign_out))
         .route("/setup", web::get().to(setup::form))
-        .route("/setup", web::post().to(setup::submit));
-}
-
-/// The address a request came from, for the audit log and per-address throttling.
-///
-/// Behind a reverse proxy every request arrives from the proxy, and per-address throttling
-/// would lock everyone out at once; so when the peer is one of `TESSERA_TRUSTED_PROXIES`,
-/// the address is the nearest one in `X-Forwarded-For` that is not itself a trusted proxy.
-/// From anyone else the header is ignored: it is trivially forged.
-pub fn client_ip(req: &actix_web::HttpRequest) -> Option<String> {
-    let peer = req.peer_addr()?.ip();
-    let trusted = req
-        .app_data::<web::Data<crate::state::AppState>>()
-        .map_or(&[][..], |state| &state.settings.trusted_proxies[..]);
-    if !trusted.contains(&peer) {
-        return Some(peer.to_string());
-    }
-    let forwarded = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .collect::<Vec<_>>();
-    let client = forwarded
-        .iter()
-        .rev()
-        .filter_map(|a| a.parse::<std::net::IpAddr>().ok())
-        .find(|a| !trusted.contains(a))
-        .unwrap_or(peer);
-    Some(client.to_string())
+        .route("/setup", web::post().to(setup::create_first_admin));
 }

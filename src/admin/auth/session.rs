@@ -3,6 +3,7 @@
 //! timeouts end a session for real because the row goes.
 
 use crate::admin::auth::csrf;
+use crate::audit::Actor;
 use crate::db::models::admin_session::{self, NewAdminSession};
 use crate::db::models::user::User;
 use crate::domain::secret::random_hex;
@@ -33,6 +34,11 @@ impl SignedIn {
     pub fn verify_csrf(&self, provided: &str) -> Result<(), AppError> {
         csrf::verify(&self.csrf_token, provided)
     }
+
+    /// The signed-in user as the author of a change, with the address it came from.
+    pub fn actor(&self, req: &HttpRequest) -> Actor {
+        Actor::user(&self.user, crate::client_address::of(req))
+    }
 }
 
 impl FromRequest for SignedIn {
@@ -48,7 +54,7 @@ impl FromRequest for SignedIn {
         };
         Box::pin(async move {
             origin_check?;
-            let state = state.ok_or_else(|| AppError::Internal("no app state".into()))?;
+            let state = state.ok_or(AppError::MissingState)?;
             let token_hash =
                 SecretHash::of(&cookie.ok_or(AppError::Unauthenticated)?).into_string();
             let now = state.now();
@@ -88,7 +94,7 @@ pub async fn start_session(state: &AppState, user_id: i64) -> Result<Cookie<'sta
     let token_hash = token.hash().into_string();
     let csrf_token = random_hex(32);
     let now = state.now();
-    crate::db::run(&state.pool, move |conn| {
+    crate::db::query(&state.pool, move |conn| {
         admin_session::create(
             conn,
             &NewAdminSession {
@@ -99,7 +105,6 @@ pub async fn start_session(state: &AppState, user_id: i64) -> Result<Cookie<'sta
                 last_seen_at: now,
             },
         )
-        .map_err(AppError::from)
     })
     .await?;
     Ok(session_cookie(
@@ -125,35 +130,9 @@ pub async fn flash_and_redirect(
     location: &str,
 ) -> Result<actix_web::HttpResponse, AppError> {
     let session_id = session.session_id;
-    crate::db::run(&state.pool, move |conn| {
-        admin_session::set_flash(conn, session_id, &message).map_err(AppError::from)
+    crate::db::query(&state.pool, move |conn| {
+        admin_session::set_flash(conn, session_id, &message)
     })
     .await?;
     Ok(crate::admin::see_other(location))
-}
-
-/// The signed-in administrator as the author of a change, owned so it can move into a
-/// database task.
-pub struct ActorInfo {
-    user_id: i64,
-    name: String,
-    ip: Option<String>,
-}
-
-impl ActorInfo {
-    pub fn of(session: &SignedIn, req: &HttpRequest) -> Self {
-        Self {
-            user_id: session.user.id,
-            name: session.user.username.clone(),
-            ip: crate::admin::auth::client_ip(req),
-        }
-    }
-
-    pub fn actor(&self) -> crate::clients::Actor<'_> {
-        crate::clients::Actor {
-            user_id: Some(self.user_id),
-            name: &self.name,
-            ip: self.ip.as_deref(),
-        }
-    }
 }

@@ -1,15 +1,14 @@
 //! First run: with no administrator yet, the server logs a one-time link where the first
 //! one is created. The link's token is valid once and only while no administrator exists.
 
-use crate::admin::auth::{client_ip, csrf, session};
+use crate::admin::auth::{csrf, session};
 use crate::admin::form::FieldErrors;
-use crate::admin::{Layout, render, see_other, set_cookie};
-use crate::db::models::audit_event::{self, NewAuditEvent};
+use crate::admin::{Layout, keep_refusals, render, see_other, set_cookie};
 use crate::db::models::organization;
-use crate::db::models::user::{self, NewUser};
 use crate::domain::{Email, Password, SecretHash, UserKind, Username};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::users::{self, NewAccount};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -22,6 +21,19 @@ struct SetupPage {
     username: String,
     email: String,
     errors: FieldErrors,
+}
+
+impl SetupPage {
+    /// The form again, filled in as it was sent, with why it was refused.
+    fn refused(form: &SetupForm, errors: FieldErrors) -> Self {
+        Self {
+            layout: Layout::anonymous("Create the first administrator", String::new()),
+            token: form.token.clone(),
+            username: form.username.clone(),
+            email: form.email.clone(),
+            errors,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -109,7 +121,7 @@ fn respond(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn submit(
+pub async fn create_first_admin(
     req: HttpRequest,
     state: web::Data<AppState>,
     form: web::Form<SetupForm>,
@@ -129,65 +141,38 @@ pub async fn submit(
     let (Some(username), Some(email), Some(password), true) =
         (username, email, password, errors.is_empty())
     else {
-        let page = SetupPage {
-            layout: Layout::anonymous("Create the first administrator", String::new()),
-            token: form.token.clone(),
-            username: form.username.clone(),
-            email: form.email.clone(),
-            errors,
-        };
-        return respond(&req, &state, page);
+        return respond(&req, &state, SetupPage::refused(&form, errors));
     };
-    let password_hash = web::block(move || crate::passwords::hash(password.expose()))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let password_hash = web::block(move || crate::passwords::hash(password.expose())).await??;
     if !take_token(&state, &form.token) {
         return Err(AppError::Forbidden(INVALID_LINK));
     }
     let now = state.now();
-    let ip = client_ip(&req);
+    let ip = crate::client_address::of(&req);
     let created = crate::db::run(&state.pool, move |conn| {
-        crate::db::transaction(conn, |conn| {
-            if user::count_admins(conn)? > 0 {
-                return Ok(None);
-            }
-            let org = organization::find_by_name(conn, organization::DEFAULT_NAME)?;
-            let admin = user::create(
-                conn,
-                &NewUser {
-                    username: username.as_str(),
-                    email: email.as_str(),
-                    full_name: "",
-                    password_hash: &password_hash,
-                    kind: UserKind::Backoffice.as_str(),
-                    is_admin: true,
-                    enabled: true,
-                    organization_id: org.map(|o| o.id),
-                    created_at: now,
-                    updated_at: now,
-                },
-            )?;
-            audit_event::record(
-                conn,
-                &NewAuditEvent {
-                    actor_user_id: Some(admin.id),
-                    actor: &admin.username,
-                    action: "first_admin_created",
-                    target_type: "user",
-                    target_id: Some(admin.id),
-                    detail: "",
-                    ip: ip.as_deref(),
-                    created_at: now,
-                },
-            )?;
-            Ok::<_, diesel::result::Error>(Some(admin))
-        })
-        .map_err(AppError::from)
+        let organization = organization::find_by_name(conn, organization::DEFAULT_NAME)?;
+        let account = NewAccount {
+            username,
+            email,
+            full_name: None,
+            kind: UserKind::Backoffice,
+            is_admin: true,
+            organization_id: organization.map(|o| o.id),
+            password_hash,
+        };
+        keep_refusals(users::create_first_admin(conn, &account, ip, now))
     })
     .await
     .inspect_err(|_| restore_token(&state, &form.token))?;
-    let Some(admin) = created else {
-        return Err(AppError::Forbidden(INVALID_LINK));
+    let admin = match created {
+        Ok(Some(admin)) => admin,
+        Ok(None) => return Err(AppError::Forbidden(INVALID_LINK)),
+        Err(refusal) => {
+            restore_token(&state, &form.token);
+            let mut errors = FieldErrors::default();
+            errors.add("username", refusal.to_string());
+            return respond(&req, &state, SetupPage::refused(&form, errors));
+        }
     };
     tracing::info!(username = %admin.username, "first administrator created");
     let cookie = session::start_session(&state, admin.id).await?;

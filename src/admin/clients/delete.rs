@@ -1,14 +1,13 @@
 //! Delete an application and everything issued to it, after a confirmation page.
 
-use super::{load, view_url};
-use crate::admin::auth::{ActorInfo, SignedIn, flash_and_redirect};
+use super::{GRID_URL, load, view_url};
+use crate::admin::auth::SignedIn;
 use crate::admin::confirm::{Question, ask};
-use crate::admin::form::CsrfForm;
-use crate::admin::outcome;
+use crate::admin::form::CheckedPost;
 use crate::clients::{self, ClientError};
 use crate::error::AppError;
 use crate::state::AppState;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
 pub async fn confirm(
     session: SignedIn,
@@ -31,29 +30,19 @@ pub async fn confirm(
     )
 }
 
-#[tracing::instrument(skip_all, fields(admin = %session.user.username))]
-pub async fn submit(
-    req: HttpRequest,
-    session: SignedIn,
-    state: web::Data<AppState>,
-    path: web::Path<i64>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
-    session.verify_csrf(&form.csrf_token)?;
+#[tracing::instrument(skip_all, fields(admin = %post.session.user.username))]
+pub async fn delete(post: CheckedPost, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let actor = ActorInfo::of(&session, &req);
-    let now = state.now();
-    let result = crate::db::run(&state.pool, move |conn| {
-        outcome(clients::delete(conn, id, &actor.actor(), now))
-    })
-    .await?;
-    state.mail_queued();
+    let result = post
+        .perform(move |conn, actor, now| clients::delete(conn, id, actor, now))
+        .await?;
+    post.state.mail_queued();
     match result {
         Ok(client) => {
-            let message = format!("Deleted {}.", client.name);
-            flash_and_redirect(&state, &session, message, "/admin/oauth-applications").await
+            post.flash(format!("Deleted {}.", client.name), GRID_URL)
+                .await
         }
         Err(ClientError::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(AppError::Internal(e.to_string())),
+        Err(refusal) => post.flash(refusal.to_string(), &view_url(id)).await,
     }
 }

@@ -1,10 +1,10 @@
 //! Edit an application. The client id is shown read-only; the secret is not here at all.
 
-use super::form::{FormContent, Options, Values};
+use super::form::{ApplicationForm, ApplicationInput, FormChoices, FormMode};
 use super::{load, view_url};
-use crate::admin::auth::{ActorInfo, SignedIn, flash_and_redirect};
+use crate::admin::auth::{SignedIn, flash_and_redirect};
 use crate::admin::form::{FieldErrors, FormData};
-use crate::admin::outcome;
+use crate::admin::keep_refusals;
 use crate::clients::{self, ClientError};
 use crate::db::models::client::Client;
 use crate::error::AppError;
@@ -15,19 +15,20 @@ fn page(
     session: &SignedIn,
     state: &AppState,
     client: &Client,
-    values: Values,
+    input: ApplicationInput,
     errors: FieldErrors,
-    options: Options,
+    choices: FormChoices,
 ) -> Result<HttpResponse, AppError> {
-    FormContent {
+    ApplicationForm {
         heading: "Edit OAuth application",
         action: format!("{}/edit", view_url(client.id)),
         cancel_url: view_url(client.id),
-        values,
+        mode: FormMode::Edit {
+            client_id: client.client_id.clone(),
+        },
+        input,
         errors,
-        options,
-        creation_key: String::new(),
-        client_id: Some(client.client_id.clone()),
+        choices,
     }
     .render(session, state, format!("Edit {}", client.name))
 }
@@ -38,7 +39,7 @@ pub async fn form(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let client = load(&state, path.into_inner()).await?;
-    let values = Values {
+    let input = ApplicationInput {
         organization_id: client.organization_id.to_string(),
         name: client.name.clone(),
         active: client.active,
@@ -53,19 +54,13 @@ pub async fn form(
             .unwrap_or_default(),
         frontend: client.frontend,
     };
-    let options = Options::load(&state).await?;
-    page(
-        &session,
-        &state,
-        &client,
-        values,
-        FieldErrors::default(),
-        options,
-    )
+    let choices = FormChoices::load(&state).await?;
+    let errors = FieldErrors::default();
+    page(&session, &state, &client, input, errors, choices)
 }
 
 #[tracing::instrument(skip_all, fields(admin = %session.user.username))]
-pub async fn submit(
+pub async fn save(
     req: HttpRequest,
     session: SignedIn,
     state: web::Data<AppState>,
@@ -75,22 +70,17 @@ pub async fn submit(
     let form = FormData::parse(&body);
     session.verify_csrf(form.get("csrf_token"))?;
     let client = load(&state, path.into_inner()).await?;
-    let options = Options::load(&state).await?;
-    let mut values = Values::from_form(&form);
+    let choices = FormChoices::load(&state).await?;
+    let mut input = ApplicationInput::from_form(&form);
     // The organization is fixed once the application exists.
-    values.organization_id = client.organization_id.to_string();
+    input.organization_id = client.organization_id.to_string();
     let mut errors = FieldErrors::default();
-    let Some(spec) = values.parse(&options, &mut errors) else {
-        return page(&session, &state, &client, values, errors, options);
+    let Some(spec) = input.parse(&choices, &mut errors) else {
+        return page(&session, &state, &client, input, errors, choices);
     };
-    let actor = ActorInfo::of(&session, &req);
-    let now = state.now();
-    let (id, active) = (client.id, values.active);
+    let (id, actor, now) = (client.id, session.actor(&req), state.now());
     let result = crate::db::run(&state.pool, move |conn| {
-        outcome(crate::db::transaction(conn, |conn| {
-            clients::update(conn, id, &spec, &actor.actor(), now)?;
-            clients::set_active(conn, id, active, &actor.actor(), now)
-        }))
+        keep_refusals(clients::update(conn, id, &spec, &actor, now))
     })
     .await?;
     state.mail_queued();
@@ -100,9 +90,9 @@ pub async fn submit(
             flash_and_redirect(&state, &session, message, &view_url(id)).await
         }
         Err(ClientError::NotFound) => Err(AppError::NotFound),
-        Err(rule) => {
-            errors.add(rule.field(), rule.to_string());
-            page(&session, &state, &client, values, errors, options)
+        Err(refusal) => {
+            errors.add(refusal.field(), refusal.to_string());
+            page(&session, &state, &client, input, errors, choices)
         }
     }
 }

@@ -14,7 +14,7 @@ use askama::Template;
 
 /// What the person typed, kept as typed so a refused form comes back filled in.
 #[derive(Default)]
-pub struct Values {
+pub struct ApplicationInput {
     pub organization_id: String,
     pub name: String,
     pub active: bool,
@@ -23,7 +23,7 @@ pub struct Values {
     pub frontend: bool,
 }
 
-impl Values {
+impl ApplicationInput {
     pub fn from_form(form: &FormData) -> Self {
         Self {
             organization_id: form.get("organization_id").to_owned(),
@@ -40,16 +40,16 @@ impl Values {
     }
 
     /// Parses into a spec, or records each refusal beside its field.
-    pub fn parse(&self, options: &Options, errors: &mut FieldErrors) -> Option<ClientSpec> {
+    pub fn parse(&self, choices: &FormChoices, errors: &mut FieldErrors) -> Option<ClientSpec> {
         let name = errors.check("name", ClientName::parse(&self.name));
         let grants = errors.check(
             "grants",
             Grants::parse(self.grants.iter().map(String::as_str)),
         );
-        let organization_id = match options.organizations.as_slice() {
+        let organization_id = match choices.organizations.as_slice() {
             [only] => Some(only.id),
             _ => match self.organization_id.parse::<i64>() {
-                Ok(id) if options.organizations.iter().any(|o| o.id == id) => Some(id),
+                Ok(id) if choices.organizations.iter().any(|o| o.id == id) => Some(id),
                 _ => {
                     errors.add("organization", "Choose an organization.");
                     None
@@ -72,6 +72,7 @@ impl Values {
             grants: grants?,
             owner_user_id: owner_user_id?,
             frontend: self.frontend,
+            active: self.active,
         })
     }
 }
@@ -82,16 +83,16 @@ pub struct GrantOption {
 }
 
 /// The choices the form offers.
-pub struct Options {
+pub struct FormChoices {
     pub organizations: Vec<Organization>,
     pub owners: Vec<OwnerOption>,
     pub grants: Vec<GrantOption>,
 }
 
-impl Options {
+impl FormChoices {
     pub async fn load(state: &AppState) -> Result<Self, AppError> {
-        let (organizations, users) = crate::db::run(&state.pool, |conn| {
-            Ok::<_, AppError>((organization::list(conn)?, user::list(conn)?))
+        let (organizations, users) = crate::db::query(&state.pool, |conn| {
+            Ok((organization::list(conn)?, user::list(conn)?))
         })
         .await?;
         Ok(Self {
@@ -110,10 +111,6 @@ impl Options {
                 .collect(),
         })
     }
-
-    pub fn show_organization(&self) -> bool {
-        self.organizations.len() > 1
-    }
 }
 
 pub struct OwnerOption {
@@ -131,28 +128,57 @@ impl OwnerOption {
     }
 }
 
-/// What differs between the create and the edit page; they share one template.
-pub struct FormContent {
+/// Creating and editing share one page; the mode says which it is.
+pub enum FormMode {
+    /// The creation key makes a second submission of the same form find the first one's
+    /// application; the organization is chosen here, once.
+    Create { creation_key: String },
+    /// The client id is shown read-only; the organization never changes.
+    Edit { client_id: String },
+}
+
+impl FormMode {
+    pub fn creation_key(&self) -> Option<&str> {
+        match self {
+            Self::Create { creation_key } => Some(creation_key),
+            Self::Edit { .. } => None,
+        }
+    }
+
+    pub fn client_id(&self) -> Option<&str> {
+        match self {
+            Self::Create { .. } => None,
+            Self::Edit { client_id } => Some(client_id),
+        }
+    }
+}
+
+/// The application form as a page shows it.
+pub struct ApplicationForm {
     pub heading: &'static str,
     pub action: String,
     pub cancel_url: String,
-    pub values: Values,
+    pub mode: FormMode,
+    pub input: ApplicationInput,
     pub errors: FieldErrors,
-    pub options: Options,
-    /// Only the create form has one: it makes a second submission find the first.
-    pub creation_key: String,
-    /// Only the edit form shows it, read-only.
-    pub client_id: Option<String>,
+    pub choices: FormChoices,
+}
+
+impl ApplicationForm {
+    /// The organization field shows when creating, and only if there is a choice.
+    pub fn choose_organization(&self) -> bool {
+        self.mode.creation_key().is_some() && self.choices.organizations.len() > 1
+    }
 }
 
 #[derive(Template)]
 #[template(path = "admin/oauth_applications/form.html")]
 struct FormPage {
     layout: Layout,
-    form: FormContent,
+    form: ApplicationForm,
 }
 
-impl FormContent {
+impl ApplicationForm {
     pub fn render(
         self,
         session: &SignedIn,

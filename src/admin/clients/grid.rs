@@ -1,6 +1,7 @@
 //! The applications grid. Filters, sort and page live in the query string, so any view can
 //! be bookmarked; a value that does not parse is ignored rather than refused.
 
+use super::GRID_URL;
 use crate::admin::auth::SignedIn;
 use crate::admin::{Layout, render};
 use crate::clock::display_time;
@@ -101,9 +102,9 @@ impl GridParams {
         }
         let query = query.finish();
         if query.is_empty() {
-            "/admin/oauth-applications".to_owned()
+            GRID_URL.to_owned()
         } else {
-            format!("/admin/oauth-applications?{query}")
+            format!("{GRID_URL}?{query}")
         }
     }
 }
@@ -237,7 +238,7 @@ pub async fn show(
     let per_page = params.per_page();
     let page = params.page();
     let owner_id = filter.owner_user_id;
-    let (rows, total, organizations, owner_name) = crate::db::run(&state.pool, move |conn| {
+    let (rows, total, organizations, owner_name) = crate::db::query(&state.pool, move |conn| {
         let (rows, total) = client::grid(
             conn,
             &filter,
@@ -250,7 +251,7 @@ pub async fn show(
             Some(id) => crate::db::models::user::get(conn, id)?.map(|u| u.username),
             None => None,
         };
-        Ok::<_, AppError>((rows, total, organization::list(conn)?, owner_name))
+        Ok((rows, total, organization::list(conn)?, owner_name))
     })
     .await?;
     let pages = ((total + per_page - 1) / per_page).max(1);

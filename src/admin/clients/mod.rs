@@ -13,36 +13,35 @@ use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::web;
 
+/// The grid, and the prefix of every application's page.
+pub const GRID_URL: &str = "/admin/oauth-applications";
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/oauth-applications")
             .route("", web::get().to(grid::show))
             .route("/new", web::get().to(new::form))
-            .route("/new", web::post().to(new::submit))
+            .route("/new", web::post().to(new::create))
             .route("/{id}", web::get().to(show::show))
             .route("/{id}/edit", web::get().to(edit::form))
-            .route("/{id}/edit", web::post().to(edit::submit))
+            .route("/{id}/edit", web::post().to(edit::save))
+            .route("/{id}/activate", web::post().to(status::activate))
             .route(
                 "/{id}/deactivate",
                 web::get().to(status::confirm_deactivate),
             )
-            .route(
-                "/{id}/{action:(activate|deactivate)}",
-                web::post().to(status::change),
-            )
+            .route("/{id}/deactivate", web::post().to(status::deactivate))
             .route("/{id}/delete", web::get().to(delete::confirm))
-            .route("/{id}/delete", web::post().to(delete::submit)),
+            .route("/{id}/delete", web::post().to(delete::delete)),
     );
 }
 
 pub fn view_url(id: i64) -> String {
-    format!("/admin/oauth-applications/{id}")
+    format!("{GRID_URL}/{id}")
 }
 
 pub async fn load(state: &AppState, id: i64) -> Result<Client, AppError> {
-    crate::db::run(&state.pool, move |conn| {
-        client::get(conn, id).map_err(AppError::from)
-    })
-    .await?
-    .ok_or(AppError::NotFound)
+    crate::db::query(&state.pool, move |conn| client::get(conn, id))
+        .await?
+        .ok_or(AppError::NotFound)
 }

@@ -1,11 +1,11 @@
 //! Create an application. The success page is the only response that ever carries the
 //! client secret: it is rendered directly (no redirect) and marked no-store.
 
-use super::form::{FormContent, Options, Values};
-use super::view_url;
-use crate::admin::auth::{ActorInfo, SignedIn, flash_and_redirect};
+use super::form::{ApplicationForm, ApplicationInput, FormChoices, FormMode};
+use super::{GRID_URL, view_url};
+use crate::admin::auth::{SignedIn, flash_and_redirect};
 use crate::admin::form::{FieldErrors, FormData};
-use crate::admin::{Layout, outcome, render};
+use crate::admin::{Layout, keep_refusals, render};
 use crate::clients::{self, ClientError};
 use crate::domain::PlainSecret;
 use crate::domain::secret::random_hex;
@@ -33,20 +33,19 @@ pub struct NewQuery {
 const TITLE: &str = "Create OAuth application";
 
 fn page(
-    values: Values,
+    input: ApplicationInput,
     errors: FieldErrors,
-    options: Options,
+    choices: FormChoices,
     creation_key: String,
-) -> FormContent {
-    FormContent {
+) -> ApplicationForm {
+    ApplicationForm {
         heading: TITLE,
-        action: "/admin/oauth-applications/new".to_owned(),
-        cancel_url: "/admin/oauth-applications".to_owned(),
-        values,
+        action: format!("{GRID_URL}/new"),
+        cancel_url: GRID_URL.to_owned(),
+        mode: FormMode::Create { creation_key },
+        input,
         errors,
-        options,
-        creation_key,
-        client_id: None,
+        choices,
     }
 }
 
@@ -55,13 +54,13 @@ pub async fn form(
     state: web::Data<AppState>,
     query: web::Query<NewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let options = Options::load(&state).await?;
-    let values = Values {
+    let choices = FormChoices::load(&state).await?;
+    let input = ApplicationInput {
         active: true,
         owner_user_id: query.owner.clone().unwrap_or_default(),
-        ..Values::default()
+        ..ApplicationInput::default()
     };
-    page(values, FieldErrors::default(), options, random_hex(16)).render(
+    page(input, FieldErrors::default(), choices, random_hex(16)).render(
         &session,
         &state,
         TITLE.into(),
@@ -69,7 +68,7 @@ pub async fn form(
 }
 
 #[tracing::instrument(skip_all, fields(admin = %session.user.username))]
-pub async fn submit(
+pub async fn create(
     req: HttpRequest,
     session: SignedIn,
     state: web::Data<AppState>,
@@ -77,30 +76,22 @@ pub async fn submit(
 ) -> Result<HttpResponse, AppError> {
     let form = FormData::parse(&body);
     session.verify_csrf(form.get("csrf_token"))?;
-    let options = Options::load(&state).await?;
-    let values = Values::from_form(&form);
+    let choices = FormChoices::load(&state).await?;
+    let input = ApplicationInput::from_form(&form);
     let creation_key = match form.get("creation_key") {
         key if key.len() == 32 => key.to_owned(),
         _ => random_hex(16),
     };
     let mut errors = FieldErrors::default();
-    let Some(spec) = values.parse(&options, &mut errors) else {
-        return page(values, errors, options, creation_key).render(&session, &state, TITLE.into());
+    let Some(spec) = input.parse(&choices, &mut errors) else {
+        return page(input, errors, choices, creation_key).render(&session, &state, TITLE.into());
     };
 
-    let actor = ActorInfo::of(&session, &req);
+    let actor = session.actor(&req);
     let now = state.now();
-    let active = values.active;
     let key = creation_key.clone();
     let result = crate::db::run(&state.pool, move |conn| {
-        outcome(clients::register(
-            conn,
-            &spec,
-            active,
-            Some(&key),
-            &actor.actor(),
-            now,
-        ))
+        keep_refusals(clients::register(conn, &spec, Some(&key), &actor, now))
     })
     .await?;
     state.mail_queued();
@@ -125,9 +116,9 @@ pub async fn submit(
                            secret was shown once, when it was created.";
             flash_and_redirect(&state, &session, message.to_owned(), &view_url(existing.id)).await
         }
-        Err(rule) => {
-            errors.add(rule.field(), rule.to_string());
-            page(values, errors, options, creation_key).render(&session, &state, TITLE.into())
+        Err(refusal) => {
+            errors.add(refusal.field(), refusal.to_string());
+            page(input, errors, choices, creation_key).render(&session, &state, TITLE.into())
         }
     }
 }

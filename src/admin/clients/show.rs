@@ -1,9 +1,9 @@
 use super::load;
 use crate::admin::auth::SignedIn;
 use crate::admin::{Layout, render};
-use crate::clients::ClientEvent;
+use crate::audit::{self, AuditAction};
 use crate::clock::display_time;
-use crate::db::models::audit_event::{self, AuditEvent};
+use crate::db::models::audit_event::AuditEvent;
 use crate::db::models::client::Client;
 use crate::db::models::client_secret::{self, ClientSecret};
 use crate::db::models::{organization, user};
@@ -11,14 +11,6 @@ use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-
-const CHANGES: [&str; 5] = [
-    ClientEvent::Created.action(),
-    ClientEvent::Updated.action(),
-    ClientEvent::Activated.action(),
-    ClientEvent::Deactivated.action(),
-    ClientEvent::Deleted.action(),
-];
 
 /// How many history entries the view page shows.
 const HISTORY: i64 = 20;
@@ -34,14 +26,7 @@ impl From<AuditEvent> for HistoryEntry {
     fn from(e: AuditEvent) -> Self {
         Self {
             when: display_time(e.created_at),
-            action: match e.action.as_str() {
-                "client_created" => "Created",
-                "client_updated" => "Edited",
-                "client_activated" => "Activated",
-                "client_deactivated" => "Deactivated",
-                other => other,
-            }
-            .to_owned(),
+            action: AuditAction::from_stored(&e.action).map_or(e.action, |a| a.label().to_owned()),
             actor: e.actor,
             ip: e.ip.unwrap_or_default(),
         }
@@ -89,7 +74,7 @@ pub async fn show(
     let client = load(&state, path.into_inner()).await?;
     let (id, org_id, owner_id) = (client.id, client.organization_id, client.owner_user_id);
     let now = state.now();
-    let (organization, owner, secrets, history) = crate::db::run(&state.pool, move |conn| {
+    let (organization, owner, secrets, history) = crate::db::query(&state.pool, move |conn| {
         let organization = organization::get(conn, org_id)?
             .map(|o| o.name)
             .unwrap_or_default();
@@ -97,13 +82,11 @@ pub async fn show(
             Some(uid) => user::get(conn, uid)?.map(|u| (u.id, u.username)),
             None => None,
         };
-        Ok::<_, AppError>((
+        Ok((
             organization,
             owner,
             client_secret::valid_for_client(conn, id, now)?,
-            // Changes only: failed authentications by anyone who knows the client id must
-            // not push them out of view.
-            audit_event::for_target(conn, "client", id, &CHANGES, HISTORY)?,
+            audit::history(conn, AuditAction::CLIENT_CHANGES, id, HISTORY)?,
         ))
     })
     .await?;

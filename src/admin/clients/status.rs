@@ -1,14 +1,13 @@
 //! Activate and deactivate. Deactivation asks first, on a page of its own.
 
 use super::{load, view_url};
-use crate::admin::auth::{ActorInfo, SignedIn, flash_and_redirect};
+use crate::admin::auth::SignedIn;
 use crate::admin::confirm::{Question, ask};
-use crate::admin::form::CsrfForm;
-use crate::admin::outcome;
+use crate::admin::form::CheckedPost;
 use crate::clients::{self, ClientError};
 use crate::error::AppError;
 use crate::state::AppState;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
 pub async fn confirm_deactivate(
     session: SignedIn,
@@ -31,36 +30,41 @@ pub async fn confirm_deactivate(
     )
 }
 
-/// `POST /{id}/activate` and `POST /{id}/deactivate`.
-#[tracing::instrument(skip_all, fields(admin = %session.user.username))]
-pub async fn change(
-    req: HttpRequest,
-    session: SignedIn,
-    state: web::Data<AppState>,
-    path: web::Path<(i64, String)>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
-    session.verify_csrf(&form.csrf_token)?;
-    let (id, action) = path.into_inner();
-    let active = action == "activate";
-    let actor = ActorInfo::of(&session, &req);
-    let now = state.now();
-    let result = crate::db::run(&state.pool, move |conn| {
-        outcome(clients::set_active(conn, id, active, &actor.actor(), now))
-    })
-    .await?;
-    state.mail_queued();
-    let client = match result {
-        Ok(client) => client,
-        Err(ClientError::NotFound) => return Err(AppError::NotFound),
-        Err(e) => return Err(AppError::Internal(e.to_string())),
-    };
-    let verb = if active { "Activated" } else { "Deactivated" };
-    flash_and_redirect(
-        &state,
-        &session,
-        format!("{verb} {}.", client.name),
-        &view_url(id),
+#[tracing::instrument(skip_all, fields(admin = %post.session.user.username))]
+pub async fn activate(post: CheckedPost, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let result = post
+        .perform(move |conn, actor, now| clients::activate(conn, id, actor, now))
+        .await?;
+    report(&post, id, result.map(|c| format!("Activated {}.", c.name))).await
+}
+
+#[tracing::instrument(skip_all, fields(admin = %post.session.user.username))]
+pub async fn deactivate(post: CheckedPost, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let result = post
+        .perform(move |conn, actor, now| clients::deactivate(conn, id, actor, now))
+        .await?;
+    report(
+        &post,
+        id,
+        result.map(|c| format!("Deactivated {}.", c.name)),
     )
     .await
+}
+
+/// Wakes the mail worker for the owner's notice and shows the outcome on the application's
+/// page.
+async fn report(
+    post: &CheckedPost,
+    id: i64,
+    result: Result<String, ClientError>,
+) -> Result<HttpResponse, AppError> {
+    post.state.mail_queued();
+    let message = match result {
+        Ok(message) => message,
+        Err(ClientError::NotFound) => return Err(AppError::NotFound),
+        Err(refusal) => refusal.to_string(),
+    };
+    post.flash(message, &view_url(id)).await
 }

@@ -2,9 +2,9 @@
 //! when given, replaces the old one.
 
 use super::{load, view_url};
-use crate::admin::auth::{ActorInfo, SignedIn, flash_and_redirect};
+use crate::admin::auth::{SignedIn, flash_and_redirect};
 use crate::admin::form::{FieldErrors, FormData};
-use crate::admin::{Layout, outcome, render};
+use crate::admin::{Layout, keep_refusals, render};
 use crate::db::models::organization::{self, Organization};
 use crate::db::models::user::User;
 use crate::domain::{Email, Password, PersonName, UserKind, Username};
@@ -14,8 +14,9 @@ use crate::users::{self, AccountChanges, NewAccount, UserError};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+/// What the person typed, kept as typed so a refused form comes back filled in.
 #[derive(Default)]
-pub struct Values {
+pub struct UserInput {
     pub username: String,
     pub email: String,
     pub full_name: String,
@@ -24,7 +25,7 @@ pub struct Values {
     pub organization_id: String,
 }
 
-impl Values {
+impl UserInput {
     fn from_form(form: &FormData) -> Self {
         Self {
             username: form.get("username").to_owned(),
@@ -59,13 +60,13 @@ struct FormPage {
     action: String,
     cancel_url: String,
     editing: bool,
-    values: Values,
+    values: UserInput,
     errors: FieldErrors,
     organizations: Vec<Organization>,
 }
 
-/// The parts both forms share, parsed.
-struct Common {
+/// The fields the create and the edit form share, parsed.
+struct AccountFields {
     email: Email,
     full_name: Option<PersonName>,
     kind: UserKind,
@@ -73,11 +74,11 @@ struct Common {
     password: Option<Password>,
 }
 
-fn parse_common(
+fn parse_account_fields(
     form: &FormData,
     password_required: bool,
     errors: &mut FieldErrors,
-) -> Option<Common> {
+) -> Option<AccountFields> {
     let email = errors.check("email", Email::parse(form.get("email")));
     let full_name = match form.get("full_name").trim() {
         "" => Some(None),
@@ -103,7 +104,7 @@ fn parse_common(
     {
         errors.add("password_confirm", "The two passwords differ.");
     }
-    Some(Common {
+    Some(AccountFields {
         email: email?,
         full_name: full_name?,
         kind: kind?,
@@ -115,26 +116,21 @@ fn parse_common(
 async fn hash(password: Option<Password>) -> Result<Option<String>, AppError> {
     match password {
         None => Ok(None),
-        Some(p) => web::block(move || crate::passwords::hash(p.expose()))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?
-            .map(Some)
-            .map_err(AppError::from),
+        Some(p) => Ok(Some(
+            web::block(move || crate::passwords::hash(p.expose())).await??,
+        )),
     }
 }
 
 async fn load_organizations(state: &AppState) -> Result<Vec<Organization>, AppError> {
-    crate::db::run(&state.pool, |conn| {
-        organization::list(conn).map_err(AppError::from)
-    })
-    .await
+    Ok(crate::db::query(&state.pool, organization::list).await?)
 }
 
 async fn page(
     session: &SignedIn,
     state: &AppState,
     editing: Option<&User>,
-    values: Values,
+    values: UserInput,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let organizations = load_organizations(state).await?;
@@ -166,14 +162,14 @@ pub async fn new_form(
     session: SignedIn,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let values = Values {
+    let values = UserInput {
         kind: UserKind::Backoffice.as_str().to_owned(),
         organization_id: load_organizations(&state)
             .await?
             .first()
             .map(|o| o.id.to_string())
             .unwrap_or_default(),
-        ..Values::default()
+        ..UserInput::default()
     };
     page(&session, &state, None, values, FieldErrors::default()).await
 }
@@ -188,23 +184,22 @@ pub async fn create(
     session.verify_csrf(form.get("csrf_token"))?;
     let mut errors = FieldErrors::default();
     let username = errors.check("username", Username::parse(form.get("username")));
-    let common = parse_common(&form, true, &mut errors);
-    let (Some(username), Some(common)) = (username, common) else {
-        return page(&session, &state, None, Values::from_form(&form), errors).await;
+    let fields = parse_account_fields(&form, true, &mut errors);
+    let (Some(username), Some(fields)) = (username, fields) else {
+        return page(&session, &state, None, UserInput::from_form(&form), errors).await;
     };
     let account = NewAccount {
         username,
-        email: common.email,
-        full_name: common.full_name,
-        kind: common.kind,
+        email: fields.email,
+        full_name: fields.full_name,
+        kind: fields.kind,
         is_admin: form.checked("is_admin"),
-        organization_id: common.organization_id,
-        password_hash: hash(common.password).await?.unwrap_or_default(),
+        organization_id: fields.organization_id,
+        password_hash: hash(fields.password).await?.unwrap_or_default(),
     };
-    let actor = ActorInfo::of(&session, &req);
-    let now = state.now();
+    let (actor, now) = (session.actor(&req), state.now());
     let result = crate::db::run(&state.pool, move |conn| {
-        outcome(users::create(conn, &account, &actor.actor(), now))
+        keep_refusals(users::create(conn, &account, &actor, now))
     })
     .await?;
     match result {
@@ -217,14 +212,14 @@ pub async fn create(
             )
             .await
         }
-        Err(refused) => {
-            let field = if matches!(refused, UserError::UsernameTaken) {
+        Err(refusal) => {
+            let field = if matches!(refusal, UserError::UsernameTaken) {
                 "username"
             } else {
                 "organization"
             };
-            errors.add(field, refused.to_string());
-            page(&session, &state, None, Values::from_form(&form), errors).await
+            errors.add(field, refusal.to_string());
+            page(&session, &state, None, UserInput::from_form(&form), errors).await
         }
     }
 }
@@ -239,13 +234,13 @@ pub async fn edit_form(
         &session,
         &state,
         Some(&user),
-        Values::of(&user),
+        UserInput::of(&user),
         FieldErrors::default(),
     )
     .await
 }
 
-pub async fn update(
+pub async fn save(
     req: HttpRequest,
     session: SignedIn,
     state: web::Data<AppState>,
@@ -256,26 +251,24 @@ pub async fn update(
     session.verify_csrf(form.get("csrf_token"))?;
     let user = load(&state, path.into_inner()).await?;
     let mut errors = FieldErrors::default();
-    let Some(common) = parse_common(&form, false, &mut errors) else {
-        let values = Values {
+    let Some(fields) = parse_account_fields(&form, false, &mut errors) else {
+        let values = UserInput {
             username: user.username.clone(),
-            ..Values::from_form(&form)
+            ..UserInput::from_form(&form)
         };
         return page(&session, &state, Some(&user), values, errors).await;
     };
     let changes = AccountChanges {
-        email: common.email,
-        full_name: common.full_name,
-        kind: common.kind,
+        email: fields.email,
+        full_name: fields.full_name,
+        kind: fields.kind,
         is_admin: form.checked("is_admin"),
-        organization_id: common.organization_id,
-        password_hash: hash(common.password).await?,
+        organization_id: fields.organization_id,
+        password_hash: hash(fields.password).await?,
     };
-    let actor = ActorInfo::of(&session, &req);
-    let now = state.now();
-    let id = user.id;
+    let (id, actor, now) = (user.id, session.actor(&req), state.now());
     let result = crate::db::run(&state.pool, move |conn| {
-        outcome(users::update(conn, id, &changes, &actor.actor(), now))
+        keep_refusals(users::update(conn, id, &changes, &actor, now))
     })
     .await?;
     match result {
@@ -289,15 +282,15 @@ pub async fn update(
             .await
         }
         Err(UserError::NotFound) => Err(AppError::NotFound),
-        Err(refused) => {
-            let field = match refused {
+        Err(refusal) => {
+            let field = match refusal {
                 UserError::DemotingSelf => "kind",
                 _ => "organization",
             };
-            errors.add(field, refused.to_string());
-            let values = Values {
+            errors.add(field, refusal.to_string());
+            let values = UserInput {
                 username: user.username.clone(),
-                ..Values::from_form(&form)
+                ..UserInput::from_form(&form)
             };
             page(&session, &state, Some(&user), values, errors).await
         }

@@ -22,8 +22,8 @@ struct ListPage {
 }
 
 pub async fn show(session: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let (users, orgs) = crate::db::run(&state.pool, |conn| {
-        Ok::<_, AppError>((user::list(conn)?, organization::list(conn)?))
+    let (users, orgs) = crate::db::query(&state.pool, |conn| {
+        Ok((user::list(conn)?, organization::list(conn)?))
     })
     .await?;
     let orgs: HashMap<i64, String> = orgs.into_iter().map(|o| (o.id, o.name)).collect();

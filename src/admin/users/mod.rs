@@ -19,12 +19,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/new", web::post().to(form::create))
             .route("/{id}", web::get().to(show::show))
             .route("/{id}/edit", web::get().to(form::edit_form))
-            .route("/{id}/edit", web::post().to(form::update))
+            .route("/{id}/edit", web::post().to(form::save))
+            .route("/{id}/enable", web::post().to(status::enable))
             .route("/{id}/disable", web::get().to(status::confirm_disable))
-            .route(
-                "/{id}/{action:(enable|disable)}",
-                web::post().to(status::change),
-            ),
+            .route("/{id}/disable", web::post().to(status::disable)),
     );
 }
 
@@ -33,9 +31,7 @@ pub fn view_url(id: i64) -> String {
 }
 
 async fn load(state: &AppState, id: i64) -> Result<User, AppError> {
-    crate::db::run(&state.pool, move |conn| {
-        user::get(conn, id).map_err(AppError::from)
-    })
-    .await?
-    .ok_or(AppError::NotFound)
+    crate::db::query(&state.pool, move |conn| user::get(conn, id))
+        .await?
+        .ok_or(AppError::NotFound)
 }

@@ -29,12 +29,12 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let user = load(&state, path.into_inner()).await?;
     let (id, org_id) = (user.id, user.organization_id);
-    let (applications, organization) = crate::db::run(&state.pool, move |conn| {
+    let (applications, organization) = crate::db::query(&state.pool, move |conn| {
         let org = match org_id {
             Some(org) => organization::get(conn, org)?.map(|o| o.name),
             None => None,
         };
-        Ok::<_, AppError>((client::list_for_owner(conn, id)?, org.unwrap_or_default()))
+        Ok((client::list_for_owner(conn, id)?, org.unwrap_or_default()))
     })
     .await?;
     render(&ShowPage {

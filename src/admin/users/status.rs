@@ -1,14 +1,13 @@
 //! Enable and disable users. Disabling asks first: it signs the user out everywhere.
 
 use super::{load, view_url};
-use crate::admin::auth::{ActorInfo, SignedIn, flash_and_redirect};
+use crate::admin::auth::SignedIn;
 use crate::admin::confirm::{Question, ask};
-use crate::admin::form::CsrfForm;
-use crate::admin::outcome;
+use crate::admin::form::CheckedPost;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::users::{self, UserError};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
 pub async fn confirm_disable(
     session: SignedIn,
@@ -31,32 +30,45 @@ pub async fn confirm_disable(
     )
 }
 
-/// `POST /{id}/enable` and `POST /{id}/disable`.
-#[tracing::instrument(skip_all, fields(admin = %session.user.username))]
-pub async fn change(
-    req: HttpRequest,
-    session: SignedIn,
-    state: web::Data<AppState>,
-    path: web::Path<(i64, String)>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
-    session.verify_csrf(&form.csrf_token)?;
-    let (id, action) = path.into_inner();
-    let enabled = action == "enable";
-    let actor = ActorInfo::of(&session, &req);
-    let now = state.now();
-    let result = crate::db::run(&state.pool, move |conn| {
-        outcome(users::set_enabled(conn, id, enabled, &actor.actor(), now))
-    })
-    .await?;
-    let message = match result {
-        Ok(user) if enabled => format!("Enabled {}.", user.username),
-        Ok(user) => format!(
+#[tracing::instrument(skip_all, fields(admin = %post.session.user.username))]
+pub async fn enable(post: CheckedPost, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let result = post
+        .perform(move |conn, actor, now| users::enable(conn, id, actor, now))
+        .await?;
+    report(
+        &post,
+        id,
+        result.map(|u| format!("Enabled {}.", u.username)),
+    )
+    .await
+}
+
+#[tracing::instrument(skip_all, fields(admin = %post.session.user.username))]
+pub async fn disable(post: CheckedPost, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let result = post
+        .perform(move |conn, actor, now| users::disable(conn, id, actor, now))
+        .await?;
+    let done = |u: crate::db::models::user::User| {
+        format!(
             "Disabled {}: sessions ended and tokens revoked.",
-            user.username
-        ),
-        Err(UserError::NotFound) => return Err(AppError::NotFound),
-        Err(refused) => refused.to_string(),
+            u.username
+        )
     };
-    flash_and_redirect(&state, &session, message, &view_url(id)).await
+    report(&post, id, result.map(done)).await
+}
+
+/// Shows the outcome, or why it was refused, on the user's page.
+async fn report(
+    post: &CheckedPost,
+    id: i64,
+    result: Result<String, UserError>,
+) -> Result<HttpResponse, AppError> {
+    let message = match result {
+        Ok(message) => message,
+        Err(UserError::NotFound) => return Err(AppError::NotFound),
+        Err(refusal) => refusal.to_string(),
+    };
+    post.flash(message, &view_url(id)).await
 }

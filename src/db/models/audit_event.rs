@@ -32,13 +32,15 @@ pub struct NewAuditEvent<'a> {
     pub created_at: NaiveDateTime,
 }
 
-pub fn record(conn: &mut DbConn, event: &NewAuditEvent<'_>) -> QueryResult<usize> {
+/// Written only through `audit::record`, which names the action and its target.
+pub(crate) fn insert(conn: &mut DbConn, event: &NewAuditEvent<'_>) -> QueryResult<()> {
     diesel::insert_into(audit_events::table)
         .values(event)
         .execute(conn)
+        .map(drop)
 }
 
-/// The newest events of `actions` about one target.
+/// The newest events named `actions` about `target_id` of `target_type`.
 pub fn for_target(
     conn: &mut DbConn,
     target_type: &str,

@@ -150,25 +150,24 @@ pub fn update(conn: &mut DbConn, id: i64, changes: &ClientChangeset<'_>) -> Quer
 
 /// Deactivating also cuts off every token issued so far: they are refused from this moment,
 /// not when they expire (ASVS 10.4.9).
+/// Sets `active` when it is not already so; false when another change got there first.
 pub fn set_active(
     conn: &mut DbConn,
     id: i64,
     active: bool,
     now: NaiveDateTime,
-) -> QueryResult<usize> {
-    if active {
-        diesel::update(clients::table.find(id))
-            .set((clients::active.eq(true), clients::updated_at.eq(now)))
-            .execute(conn)
-    } else {
-        diesel::update(clients::table.find(id))
-            .set((
-                clients::active.eq(false),
-                clients::tokens_revoked_before.eq(now),
-                clients::updated_at.eq(now),
-            ))
-            .execute(conn)
-    }
+) -> QueryResult<bool> {
+    diesel::update(clients::table.find(id).filter(clients::active.eq(!active)))
+        .set((clients::active.eq(active), clients::updated_at.eq(now)))
+        .execute(conn)
+        .map(|changed| changed == 1)
+}
+
+/// Access tokens the application was issued before `now` are refused from now on.
+pub fn cut_off_tokens(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(clients::table.find(id))
+        .set(clients::tokens_revoked_before.eq(now))
+        .execute(conn)
 }
 
 /// Deletes the application; its secrets and refresh tokens go with it (ON DELETE CASCADE).
@@ -356,4 +355,14 @@ mod tests {
         assert_eq!(like_pattern("Shop"), "%shop%");
         assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
     }
+}
+
+/// How many applications there are, and how many of them are active.
+pub fn count_with_active(conn: &mut DbConn) -> QueryResult<(i64, i64)> {
+    let all = clients::table.count().get_result(conn)?;
+    let active = clients::table
+        .filter(clients::active.eq(true))
+        .count()
+        .get_result(conn)?;
+    Ok((all, active))
 }

@@ -1,7 +1,9 @@
 use crate::db::DbConn;
-use crate::db::schema::organizations;
+use crate::db::schema::{clients, organizations, users};
 use chrono::NaiveDateTime;
+use diesel::dsl::count_star;
 use diesel::prelude::*;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = organizations)]
@@ -63,9 +65,43 @@ pub fn rename(conn: &mut DbConn, id: i64, name: &str) -> QueryResult<usize> {
 /// Creates the default organization when there is none, so a fresh install can add
 /// applications at once.
 pub fn ensure_default(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<()> {
-    let count: i64 = organizations::table.count().get_result(conn)?;
-    if count == 0 {
+    if count(conn)? == 0 {
         create(conn, DEFAULT_NAME, now)?;
     }
     Ok(())
+}
+
+/// An organization with how many users and applications it has.
+pub struct OrganizationWithCounts {
+    pub organization: Organization,
+    pub users: i64,
+    pub applications: i64,
+}
+
+/// Every organization with its counts, in two grouped queries whatever their number.
+pub fn list_with_counts(conn: &mut DbConn) -> QueryResult<Vec<OrganizationWithCounts>> {
+    let users: HashMap<Option<i64>, i64> = users::table
+        .group_by(users::organization_id)
+        .select((users::organization_id, count_star()))
+        .load::<(Option<i64>, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let applications: HashMap<i64, i64> = clients::table
+        .group_by(clients::organization_id)
+        .select((clients::organization_id, count_star()))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(list(conn)?
+        .into_iter()
+        .map(|org| OrganizationWithCounts {
+            users: users.get(&Some(org.id)).copied().unwrap_or(0),
+            applications: applications.get(&org.id).copied().unwrap_or(0),
+            organization: org,
+        })
+        .collect())
+}
+
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    organizations::table.count().get_result(conn)
 }

@@ -88,6 +88,10 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<User>> {
         .load(conn)
 }
 
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    users::table.count().get_result(conn)
+}
+
 pub fn count_admins(conn: &mut DbConn) -> QueryResult<i64> {
     users::table
         .filter(users::is_admin.eq(true))
@@ -109,33 +113,28 @@ pub fn set_password_hash(
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
-        .set((
-            users::password_hash.eq(hash),
-            users::tokens_revoked_before.eq(now),
-            users::updated_at.eq(now),
-        ))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
         .execute(conn)
 }
 
 /// Disabling also cuts off every token issued before now, so tokens acting as the user stop
 /// working at once and not only when they expire.
+/// Sets `enabled` when it is not already so; false when another change got there first.
 pub fn set_enabled(
     conn: &mut DbConn,
     id: i64,
     enabled: bool,
     now: NaiveDateTime,
-) -> QueryResult<usize> {
-    if enabled {
-        diesel::update(users::table.find(id))
-            .set((users::enabled.eq(true), users::updated_at.eq(now)))
-            .execute(conn)
-    } else {
-        diesel::update(users::table.find(id))
-            .set((
-                users::enabled.eq(false),
-                users::tokens_revoked_before.eq(now),
-                users::updated_at.eq(now),
-            ))
-            .execute(conn)
-    }
+) -> QueryResult<bool> {
+    diesel::update(users::table.find(id).filter(users::enabled.eq(!enabled)))
+        .set((users::enabled.eq(enabled), users::updated_at.eq(now)))
+        .execute(conn)
+        .map(|changed| changed == 1)
+}
+
+/// Access tokens acting as the user, issued before `now`, are refused from now on.
+pub fn cut_off_tokens(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set(users::tokens_revoked_before.eq(now))
+        .execute(conn)
 }

@@ -1,16 +1,13 @@
 //! The grants of RFC 6749 that Tessera issues tokens for, and what they share: the scope
-//! rule, the access token and the refresh token.
+//! rule and the access token. Refresh tokens are kept by `oauth::refresh_tokens`.
 
 pub mod client_credentials;
 pub mod password;
 pub mod refresh_token;
 
-use crate::config::Settings;
-use crate::db::DbConn;
 use crate::db::models::client::Client;
-use crate::db::models::refresh_token::{self as refresh_model, NewRefreshToken};
 use crate::db::models::user::User;
-use crate::domain::secret::{REFRESH_TOKEN_PREFIX, random_bytes, random_hex};
+use crate::domain::secret::random_bytes;
 use crate::domain::{PlainSecret, Scope};
 use crate::oauth::error::OAuthError;
 use crate::oauth::jwt::{self, AccessClaims};
@@ -18,7 +15,7 @@ use crate::oauth::params::Params;
 use crate::state::AppState;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::NaiveDateTime;
 
 /// What a grant hands back to the client.
 pub struct Issued {
@@ -58,10 +55,7 @@ pub fn access_token(
     scope: &Scope,
     now: NaiveDateTime,
 ) -> Result<(String, i64), OAuthError> {
-    let keys = state
-        .keys
-        .as_ref()
-        .map_err(|why| OAuthError::KeysUnavailable(why.clone()))?;
+    let keys = state.signing_keys()?;
     let lifetime = client
         .access_token_ttl
         .filter(|ttl| *ttl > 0)
@@ -81,50 +75,6 @@ pub fn access_token(
         tessera_kind: user.kind().as_str().to_owned(),
     };
     Ok((jwt::sign(keys.signer(), &claims)?, lifetime))
-}
-
-/// The family a refresh token belongs to: a new one at sign-in, the same one at rotation,
-/// so the family's absolute expiry never moves (ASVS 10.4.8).
-pub struct Family {
-    pub id: String,
-    pub expires_at: NaiveDateTime,
-}
-
-impl Family {
-    pub fn start(settings: &Settings, now: NaiveDateTime) -> Self {
-        Self {
-            id: random_hex(16),
-            expires_at: now + settings.refresh_token_absolute_ttl,
-        }
-    }
-}
-
-/// Stores a new refresh token of `family` and returns its value, the only time it exists
-/// in plain.
-pub fn store_refresh_token(
-    conn: &mut DbConn,
-    lifetime: TimeDelta,
-    family: &Family,
-    client: &Client,
-    user: &User,
-    scope: &Scope,
-    now: NaiveDateTime,
-) -> diesel::QueryResult<PlainSecret> {
-    let secret = PlainSecret::generate(REFRESH_TOKEN_PREFIX);
-    refresh_model::create(
-        conn,
-        &NewRefreshToken {
-            token_hash: secret.hash().as_str(),
-            family_id: &family.id,
-            client_id: client.id,
-            user_id: Some(user.id),
-            scope: &scope.to_string(),
-            issued_at: now,
-            expires_at: (now + lifetime).min(family.expires_at),
-            family_expires_at: family.expires_at,
-        },
-    )?;
-    Ok(secret)
 }
 
 #[cfg(test)]

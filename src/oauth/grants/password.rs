@@ -5,14 +5,14 @@
 //! usernames exist. The user must be enabled, of the application's kind, and a member of
 //! the application's organization.
 
-use super::{Family, Issued, access_token, requested_scope, store_refresh_token};
-use crate::admin::auth::client_ip;
-use crate::db::models::audit_event::{self, NewAuditEvent};
+use super::{Issued, access_token, requested_scope};
+use crate::audit::{self, Actor, AuditAction};
 use crate::db::models::user;
 use crate::domain::{Scope, Username};
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
+use crate::oauth::refresh_tokens::{self, Family};
 use crate::oauth::throttles;
 use crate::state::AppState;
 use crate::throttle::{self, OnSuccess, retry_after_seconds};
@@ -38,7 +38,7 @@ pub async fn issue(
     let scope = requested_scope(params, &Scope::from_stored(&client.scopes))?;
 
     let now = state.now();
-    let ip = client_ip(req);
+    let ip = crate::client_address::of(req);
     let user_key = throttles::user_key(&username);
     let address_key = throttles::address_key(ip.as_deref());
     let limits = &state.token_throttles;
@@ -57,8 +57,8 @@ pub async fn issue(
 
     let found = match Username::parse(&username) {
         Ok(name) => attempt.abandon_on_error(
-            crate::db::run(&state.pool, move |conn| {
-                user::find_by_username(conn, name.as_str()).map_err(OAuthError::from)
+            crate::db::query(&state.pool, move |conn| {
+                user::find_by_username(conn, name.as_str())
             })
             .await,
         )?,
@@ -79,21 +79,10 @@ pub async fn issue(
     let Some(user) = found.filter(|_| accepted) else {
         drop(attempt);
         let detail = format!("password grant via application {}", client.client_id);
-        crate::db::run(&state.pool, move |conn| {
-            audit_event::record(
-                conn,
-                &NewAuditEvent {
-                    actor_user_id: None,
-                    actor: &throttles::user_key(&username),
-                    action: "token_password_failed",
-                    target_type: "user",
-                    target_id: target,
-                    detail: &detail,
-                    ip: ip.as_deref(),
-                    created_at: now,
-                },
-            )
-            .map_err(OAuthError::from)
+        let actor = Actor::anonymous(throttles::user_key(&username), ip);
+        let action = AuditAction::PasswordGrantFailed;
+        crate::db::query(&state.pool, move |conn| {
+            audit::record(conn, &actor, action, target, &detail, now)
         })
         .await?;
         return Err(OAuthError::InvalidGrant(WRONG_CREDENTIALS));
@@ -108,9 +97,8 @@ pub async fn issue(
         let client = client.clone();
         let scope = scope.clone();
         Some(
-            crate::db::run(&state.pool, move |conn| {
-                store_refresh_token(conn, lifetime, &family, &client, &user, &scope, now)
-                    .map_err(OAuthError::from)
+            crate::db::query(&state.pool, move |conn| {
+                refresh_tokens::store(conn, lifetime, &family, &client, &user, &scope, now)
             })
             .await?,
         )

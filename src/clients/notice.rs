@@ -1,18 +1,40 @@
-//! Notices about an owner's applications. Each one is rendered and queued inside the
-//! transaction of the change it reports; the worker sends it after the commit.
+//! What an owner is told about their applications. Each notice is rendered and queued
+//! inside the transaction of the change it reports; the mail worker sends it after the
+//! commit.
 //!
 //! A notice is built from the application row alone, which holds no secret: only the
-//! secret's hash lives elsewhere, so no notice can carry a credential (SECURITY.md 13).
+//! secret's hash lives elsewhere, so no notice can carry a credential (ASVS 6.5.2).
 
-use crate::clients::{Actor, ClientEvent};
+use crate::audit::{Actor, AuditAction};
 use crate::db::DbConn;
 use crate::db::models::client::Client;
-use crate::db::models::mail_outbox::{self, NewMail};
 use crate::db::models::{organization, user};
-use crate::domain::secret::random_hex;
+use crate::mail::Outgoing;
 use askama::Template;
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
+
+/// The changes an owner hears about: each decides whether their application works at all.
+/// A new name or new grants ask nothing of the owner and send nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    AddedToAccount,
+    Activated,
+    Deactivated,
+    Removed,
+}
+
+impl Notice {
+    pub fn for_action(action: AuditAction) -> Option<Self> {
+        match action {
+            AuditAction::ClientCreated => Some(Self::AddedToAccount),
+            AuditAction::ClientActivated => Some(Self::Activated),
+            AuditAction::ClientDeactivated => Some(Self::Deactivated),
+            AuditAction::ClientDeleted => Some(Self::Removed),
+            _ => None,
+        }
+    }
+}
 
 /// What a notice says for one kind of change.
 struct Wording {
@@ -21,33 +43,30 @@ struct Wording {
     consequence: &'static str,
 }
 
-/// `Updated` sends nothing: a new name or new grants ask nothing of the owner, while the
-/// four events below change whether their application works at all.
-fn wording(event: ClientEvent) -> Option<Wording> {
-    match event {
-        ClientEvent::Created => Some(Wording {
+fn wording(notice: Notice) -> Wording {
+    match notice {
+        Notice::AddedToAccount => Wording {
             subject: "OAuth application added to your account",
             summary: "An OAuth application was added to your account.",
             consequence: "It can obtain access tokens with its Client ID and secret. \
                           The secret is never sent by email.",
-        }),
-        ClientEvent::Activated => Some(Wording {
+        },
+        Notice::Activated => Wording {
             subject: "OAuth application on your account activated",
             summary: "An OAuth application on your account was activated.",
             consequence: "It can obtain access tokens again.",
-        }),
-        ClientEvent::Deactivated => Some(Wording {
+        },
+        Notice::Deactivated => Wording {
             subject: "OAuth application on your account deactivated",
             summary: "An OAuth application on your account was deactivated.",
             consequence: "It can no longer obtain access tokens, and the tokens it held \
                           stopped working.",
-        }),
-        ClientEvent::Deleted => Some(Wording {
+        },
+        Notice::Removed => Wording {
             subject: "OAuth application removed from your account",
             summary: "An OAuth application was removed from your account.",
             consequence: "Its credentials and tokens no longer work.",
-        }),
-        ClientEvent::Updated => None,
+        },
     }
 }
 
@@ -76,18 +95,16 @@ struct NoticeHtml<'a> {
     notice: &'a ClientNotice<'a>,
 }
 
-/// Queues the owner's notice for `event`, inside the caller's transaction. An application
-/// without an owner, or an owner without an address, has nobody to tell.
-pub fn client_event(
+/// Queues the owner's notice inside the caller's transaction. An application without an
+/// owner, or an owner without an address, has nobody to tell.
+pub fn queue(
     conn: &mut DbConn,
     client: &Client,
-    event: ClientEvent,
-    actor: &Actor<'_>,
+    notice: Notice,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let Some(wording) = wording(event) else {
-        return Ok(());
-    };
+    let wording = wording(notice);
     let Some(owner_id) = client.owner_user_id else {
         return Ok(());
     };
@@ -112,7 +129,7 @@ pub fn client_event(
         application: &client.name,
         client_id: &client.client_id,
         organization: &organization,
-        actor: actor.name,
+        actor: actor.name(),
         when: crate::clock::display_time(now),
     };
     // A template that cannot render is a bug the tests catch; failing here rolls the change
@@ -126,16 +143,14 @@ pub fn client_event(
     }
     .render()
     .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    mail_outbox::enqueue(
+    crate::mail::queue(
         conn,
-        &NewMail {
+        &Outgoing {
             recipient: owner.email.trim(),
             subject: wording.subject,
             body_text: &body_text,
             body_html: &body_html,
-            message_id: &random_hex(16),
         },
         now,
-    )?;
-    Ok(())
+    )
 }

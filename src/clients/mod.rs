@@ -2,42 +2,17 @@
 //! Each step writes its audit event and queues the owner's notice in the same transaction,
 //! so a change is never recorded without its history, nor its mail without the change.
 
+pub mod notice;
+
+use crate::audit::{self, Actor, AuditAction};
 use crate::db::DbConn;
-use crate::db::models::audit_event::{self, NewAuditEvent};
 use crate::db::models::client::{self, Client, ClientChangeset, NewClient};
 use crate::db::models::client_secret::{self, NewClientSecret};
-use crate::db::models::{organization, user};
+use crate::db::models::{organization, refresh_token, user};
 use crate::domain::secret::{CLIENT_SECRET_PREFIX, random_hex};
 use crate::domain::{ClientName, GrantType, Grants, PlainSecret, UserKind};
 use chrono::NaiveDateTime;
-
-/// Who made a change, for the audit log and the owner's notice.
-pub struct Actor<'a> {
-    pub user_id: Option<i64>,
-    pub name: &'a str,
-    pub ip: Option<&'a str>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientEvent {
-    Created,
-    Updated,
-    Activated,
-    Deactivated,
-    Deleted,
-}
-
-impl ClientEvent {
-    pub const fn action(self) -> &'static str {
-        match self {
-            Self::Created => "client_created",
-            Self::Updated => "client_updated",
-            Self::Activated => "client_activated",
-            Self::Deactivated => "client_deactivated",
-            Self::Deleted => "client_deleted",
-        }
-    }
-}
+use notice::Notice;
 
 /// What an administrator chose for an application, already parsed.
 pub struct ClientSpec {
@@ -46,6 +21,8 @@ pub struct ClientSpec {
     pub grants: Grants,
     pub owner_user_id: Option<i64>,
     pub frontend: bool,
+    /// Whether it may obtain tokens.
+    pub active: bool,
 }
 
 /// A rule the request broke, named by the form field it belongs to.
@@ -133,27 +110,19 @@ fn check(
     Ok(())
 }
 
+/// Writes the change's audit row and queues the owner's notice, if the change has one, in
+/// the caller's transaction.
 fn record(
     conn: &mut DbConn,
     client: &Client,
-    event: ClientEvent,
-    actor: &Actor<'_>,
+    action: AuditAction,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<(), ClientError> {
-    audit_event::record(
-        conn,
-        &NewAuditEvent {
-            actor_user_id: actor.user_id,
-            actor: actor.name,
-            action: event.action(),
-            target_type: "client",
-            target_id: Some(client.id),
-            detail: &client.name,
-            ip: actor.ip,
-            created_at: now,
-        },
-    )?;
-    crate::mail::notices::client_event(conn, client, event, actor, now)?;
+    audit::record(conn, actor, action, Some(client.id), &client.name, now)?;
+    if let Some(notice) = Notice::for_action(action) {
+        notice::queue(conn, client, notice, actor, now)?;
+    }
     Ok(())
 }
 
@@ -165,9 +134,8 @@ fn record(
 pub fn register(
     conn: &mut DbConn,
     spec: &ClientSpec,
-    active: bool,
     creation_key: Option<&str>,
-    actor: &Actor<'_>,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<(Client, PlainSecret), ClientError> {
     let result = crate::db::transaction(conn, |conn| {
@@ -184,7 +152,7 @@ pub fn register(
                 organization_id: spec.organization_id,
                 name: spec.name.as_str(),
                 client_id: &client_id,
-                active,
+                active: spec.active,
                 frontend: spec.frontend,
                 confidential: true,
                 grants: &spec.grants.to_stored(),
@@ -204,7 +172,7 @@ pub fn register(
                 created_at: now,
             },
         )?;
-        record(conn, &created, ClientEvent::Created, actor, now)?;
+        record(conn, &created, AuditAction::ClientCreated, actor, now)?;
         Ok((created, secret))
     });
     // Two submissions racing past the lookup: the unique key lets one through.
@@ -223,11 +191,13 @@ pub fn register(
     }
 }
 
+/// Saves an edit: name, grants, owner, frontend flag and whether it is active, as one
+/// change. The organization never changes.
 pub fn update(
     conn: &mut DbConn,
     id: i64,
     spec: &ClientSpec,
-    actor: &Actor<'_>,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<Client, ClientError> {
     crate::db::transaction(conn, |conn| {
@@ -245,41 +215,60 @@ pub fn update(
             },
         )?;
         let updated = client::get(conn, id)?.ok_or(ClientError::NotFound)?;
-        record(conn, &updated, ClientEvent::Updated, actor, now)?;
+        record(conn, &updated, AuditAction::ClientUpdated, actor, now)?;
         if updated.owner_user_id != existing.owner_user_id {
             // To its new owner the application has just been added to their account.
-            crate::mail::notices::client_event(conn, &updated, ClientEvent::Created, actor, now)?;
+            notice::queue(conn, &updated, Notice::AddedToAccount, actor, now)?;
         }
-        Ok(updated)
+        switch(conn, id, spec.active, actor, now)
     })
 }
 
-/// Activates or deactivates. Deactivating refuses the application at the token endpoint at
-/// once and cuts off every token it holds; doing what is already done changes nothing.
-pub fn set_active(
+/// Lets the application obtain tokens again. Activating an active one changes nothing.
+pub fn activate(
+    conn: &mut DbConn,
+    id: i64,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<Client, ClientError> {
+    switch(conn, id, true, actor, now)
+}
+
+/// Refuses the application at the token endpoint at once and cuts off every token it holds.
+pub fn deactivate(
+    conn: &mut DbConn,
+    id: i64,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<Client, ClientError> {
+    switch(conn, id, false, actor, now)
+}
+
+/// Sets `active`. Doing what is already done changes nothing, however many ask at once: only
+/// the change that flips the flag writes history and tells the owner.
+fn switch(
     conn: &mut DbConn,
     id: i64,
     active: bool,
-    actor: &Actor<'_>,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<Client, ClientError> {
     crate::db::transaction(conn, |conn| {
-        let existing = client::get(conn, id)?.ok_or(ClientError::NotFound)?;
-        if existing.active == active {
-            return Ok(existing);
+        let flipped = client::set_active(conn, id, active, now)?;
+        if flipped && !active {
+            client::cut_off_tokens(conn, id, now)?;
+            refresh_token::revoke_for_client(conn, id, now)?;
         }
-        client::set_active(conn, id, active, now)?;
-        if !active {
-            crate::db::models::refresh_token::revoke_for_client(conn, id, now)?;
+        let client = client::get(conn, id)?.ok_or(ClientError::NotFound)?;
+        if flipped {
+            let action = if active {
+                AuditAction::ClientActivated
+            } else {
+                AuditAction::ClientDeactivated
+            };
+            record(conn, &client, action, actor, now)?;
         }
-        let changed = client::get(conn, id)?.ok_or(ClientError::NotFound)?;
-        let event = if active {
-            ClientEvent::Activated
-        } else {
-            ClientEvent::Deactivated
-        };
-        record(conn, &changed, event, actor, now)?;
-        Ok(changed)
+        Ok(client)
     })
 }
 
@@ -288,12 +277,12 @@ pub fn set_active(
 pub fn delete(
     conn: &mut DbConn,
     id: i64,
-    actor: &Actor<'_>,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<Client, ClientError> {
     crate::db::transaction(conn, |conn| {
         let existing = client::get(conn, id)?.ok_or(ClientError::NotFound)?;
-        record(conn, &existing, ClientEvent::Deleted, actor, now)?;
+        record(conn, &existing, AuditAction::ClientDeleted, actor, now)?;
         client::delete(conn, id)?;
         Ok(existing)
     })

@@ -1,7 +1,8 @@
-//! `spawn_app()`: a real Tessera on port 0 with its own SQLite file (or PostgreSQL database),
-//! keys folder and outbox, torn down when the test ends.
+//! What the tests stand on. `spawn_app()`: a real Tessera on port 0 with its own SQLite file
+//! (or PostgreSQL database), keys folder and outbox, torn down when the test ends; the
+//! databases and `both_backends!` (`backend`), fixtures (`fixtures`), the back-office paths
+//! (`pages`), the mail outbox (`mail`) and a MIME reader (`mime`).
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tempfile::TempDir;
@@ -11,81 +12,30 @@ use tessera::db::models::user::{self, NewUser};
 use tessera::startup::Application;
 use tessera::state::AppState;
 
+mod backend;
+mod fixtures;
+pub mod mail;
+pub mod mime;
+mod pages;
+
+use backend::PgDatabase;
+pub use backend::{Backend, postgres_url};
+pub use fixtures::*;
+pub use pages::*;
+
 pub const ADMIN_USERNAME: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-pub fn postgres_url() -> Option<String> {
-    std::env::var("TESSERA_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-}
-
-/// Declares each test twice, once per database. The PostgreSQL run reports itself skipped
-/// when `TESSERA_TEST_POSTGRES_URL` is not set.
-#[macro_export]
-macro_rules! both_backends {
-    ($(async fn $name:ident($backend:ident: Backend) $body:block)*) => { $(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn run($backend: $crate::helpers::Backend) $body
-
-            #[tokio::test]
-            async fn sqlite() {
-                run($crate::helpers::Backend::Sqlite).await
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                if $crate::helpers::postgres_url().is_none() {
-                    eprintln!("skipped: TESSERA_TEST_POSTGRES_URL is not set");
-                    return;
-                }
-                run($crate::helpers::Backend::Postgres).await
-            }
-        }
-    )* };
-}
-
-/// A PostgreSQL database made for one test and dropped after it.
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl PgDatabase {
-    fn create() -> (Self, String) {
-        let admin_url = postgres_url().expect("TESSERA_TEST_POSTGRES_URL");
-        let name = format!("t_{}", tessera::domain::secret::random_hex(8));
-        let mut conn = PgConnection::establish(&admin_url).expect("connect to PostgreSQL");
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .expect("create the test database");
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url.as_str(), |(b, _)| b);
-        let url = format!("{base}/{name}");
-        (Self { admin_url, name }, url)
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
-            let _ = diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut conn);
-        }
-    }
+/// Whether a test must skip because a tool it drives is missing (`why`). Outside CI it says
+/// so on stderr and skips; under `CI=true` nothing may be skipped, so it fails instead.
+pub fn skip_when_missing(missing: Option<String>) -> bool {
+    let Some(why) = missing else {
+        return false;
+    };
+    let in_ci = std::env::var("CI").is_ok_and(|ci| ci == "true");
+    assert!(!in_ci, "CI=true, and this test cannot run: {why}");
+    eprintln!("skipped: {why}");
+    true
 }
 
 pub struct TestApp {
@@ -169,7 +119,7 @@ impl TestApp {
         let hash = tessera::passwords::hash(password).expect("hash");
         let now = self.clock.now();
         let mut conn = self.state.pool.get().expect("connection");
-        let org = tessera::db::models::organization::find_by_name(&mut conn, "Default")
+        let org = tessera::db::models::organization::find_by_name(&mut conn, DEFAULT_ORGANIZATION)
             .expect("query")
             .map(|o| o.id);
         user::create(
@@ -203,6 +153,23 @@ impl TestApp {
             ],
         )
         .await
+    }
+
+    /// A second browser with its own cookies, after signing in as `username`.
+    pub async fn another_session(&self, username: &str, password: &str) -> OtherBrowser {
+        let other = OtherBrowser {
+            http: browser_like_client(),
+            address: self.address.clone(),
+        };
+        let page = other.get("/admin/login").await.text().await.expect("body");
+        let form = [
+            ("username", username),
+            ("password", password),
+            ("csrf_token", &csrf_token(&page)),
+        ];
+        let url = other.url("/admin/login");
+        other.http.post(url).form(&form).send().await.expect("POST");
+        other
     }
 
     /// An administrator signed in, ready to use the back-office; returns the CSRF token.
@@ -290,11 +257,7 @@ async fn launch(
         )
     });
     tokio::spawn(app.run_until_stopped());
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .expect("http client");
+    let http = browser_like_client();
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         http,
@@ -308,23 +271,27 @@ async fn launch(
     }
 }
 
-/// The value of the first `csrf_token` hidden field in a page.
-pub fn csrf_token(html: &str) -> String {
-    hidden_field(html, "csrf_token").expect("a csrf_token field")
+/// Another browser on the same Tessera, with cookies of its own.
+pub struct OtherBrowser {
+    http: reqwest::Client,
+    address: String,
 }
 
-pub fn hidden_field(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    let end = html[start..].find('"')?;
-    Some(html[start..start + end].to_owned())
+impl OtherBrowser {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("GET")
+    }
 }
 
-pub fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
+/// An HTTP client that keeps cookies and does not follow redirects, so tests see the 303s.
+fn browser_like_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("http client")
 }
