@@ -346,6 +346,16 @@ pub fn grid(
     Ok((rows, total))
 }
 
+/// How many applications there are, and how many of them are active.
+pub fn count_with_active(conn: &mut DbConn) -> QueryResult<(i64, i64)> {
+    let all = clients::table.count().get_result(conn)?;
+    let active = clients::table
+        .filter(clients::active.eq(true))
+        .count()
+        .get_result(conn)?;
+    Ok((all, active))
+}
+
 #[cfg(test)]
 mod tests {
     use super::like_pattern;
@@ -355,14 +365,4 @@ mod tests {
         assert_eq!(like_pattern("Shop"), "%shop%");
         assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
     }
-}
-
-/// How many applications there are, and how many of them are active.
-pub fn count_with_active(conn: &mut DbConn) -> QueryResult<(i64, i64)> {
-    let all = clients::table.count().get_result(conn)?;
-    let active = clients::table
-        .filter(clients::active.eq(true))
-        .count()
-        .get_result(conn)?;
-    Ok((all, active))
 }
