@@ -30,7 +30,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use sha2::{Digest, Sha256};
 use std::sync::{Mutex, MutexGuard};
 
-/// Keys each throttle remembers. Full, a throttle has reserved 4.1 MiB; a flood from more
+/// Keys each throttle remembers. Full, a throttle has reserved about 4 MiB; a flood from more
 /// distinct addresses than this pushes out the quietest ones, never the memory.
 pub const CAPACITY: usize = 32_768;
 
