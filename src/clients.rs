@@ -205,6 +205,7 @@ pub fn register(
             },
         )?;
         record(conn, &created, ClientEvent::Created, actor, now)?;
+        crate::readmodel::record_change(conn)?;
         Ok((created, secret))
     });
     // Two submissions racing past the lookup: the unique key lets one through.
@@ -250,6 +251,7 @@ pub fn update(
             // To its new owner the application has just been added to their account.
             crate::mail::notices::client_event(conn, &updated, ClientEvent::Created, actor, now)?;
         }
+        crate::readmodel::record_change(conn)?;
         Ok(updated)
     })
 }
@@ -279,6 +281,7 @@ pub fn set_active(
             ClientEvent::Deactivated
         };
         record(conn, &changed, event, actor, now)?;
+        crate::readmodel::record_change(conn)?;
         Ok(changed)
     })
 }
@@ -295,6 +298,7 @@ pub fn delete(
         let existing = client::get(conn, id)?.ok_or(ClientError::NotFound)?;
         record(conn, &existing, ClientEvent::Deleted, actor, now)?;
         client::delete(conn, id)?;
+        crate::readmodel::record_change(conn)?;
         Ok(existing)
     })
 }

@@ -8,6 +8,7 @@ use crate::domain::SecretHash;
 use crate::oauth::keys::KeyStore;
 use crate::oauth::throttles::TokenThrottles;
 use crate::passwords::PasswordVerifier;
+use crate::readmodel::ReadModel;
 use crate::throttle::Throttle;
 use chrono::{NaiveDateTime, TimeDelta};
 use std::sync::{Arc, Mutex};
@@ -29,6 +30,8 @@ pub struct AppState {
     pub setup_token: Mutex<Option<SecretHash>>,
     /// Wakes the mail worker; see `mail_queued`.
     pub mail_wakeup: Notify,
+    /// Applications, secrets and owners in memory for the token endpoint.
+    pub read_model: Arc<ReadModel>,
 }
 
 impl AppState {

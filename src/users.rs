@@ -144,6 +144,7 @@ pub fn update(
         }
         let updated = user::get(conn, id)?.ok_or(UserError::NotFound)?;
         record(conn, &updated, "user_updated", actor, now)?;
+        crate::readmodel::record_change(conn)?;
         Ok(updated)
     })
 }
@@ -175,6 +176,7 @@ pub fn set_enabled(
             "user_disabled"
         };
         record(conn, &changed, action, actor, now)?;
+        crate::readmodel::record_change(conn)?;
         Ok(changed)
     })
 }

@@ -250,10 +250,11 @@ both_backends! {
         let app = spawn_app(backend).await;
         let client = back_office_app(&app);
         use tessera::db::schema::client_secrets;
-        diesel::update(client_secrets::table.filter(client_secrets::client_id.eq(client.id)))
-            .set(client_secrets::expires_at.eq(app.clock.now() + TimeDelta::minutes(1)))
-            .execute(&mut *app.conn())
-            .unwrap();
+        change_directly(&app, |conn| {
+            diesel::update(client_secrets::table.filter(client_secrets::client_id.eq(client.id)))
+                .set(client_secrets::expires_at.eq(app.clock.now() + TimeDelta::minutes(1)))
+                .execute(conn)
+        });
         client_credentials(&app, &client).await;
         app.clock.advance(TimeDelta::minutes(2));
         let (status, _) = error_of(
