@@ -222,6 +222,14 @@ impl TestApp {
         self.state.pool.get().expect("connection")
     }
 
+    /// Another server over this one's database, keys folder, outbox, settings and clock, as
+    /// a second instance behind a load balancer. `self` owns the database: drop the sibling
+    /// first.
+    pub async fn sibling(&self) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        launch(self.values.clone(), dir, None, self.clock.clone()).await
+    }
+
     /// Stops this server and starts a new one over the same database, folders, settings
     /// and clock, as a restart of the process would.
     pub async fn restart(mut self) -> TestApp {
