@@ -15,6 +15,7 @@ pub mod mail;
 pub mod oauth;
 pub mod organizations;
 pub mod passwords;
+pub mod readmodel;
 pub mod startup;
 pub mod state;
 pub mod static_files;

@@ -56,6 +56,16 @@ enum ClientsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Deactivate an OAuth application: refused at once, its tokens cut off.
+    Deactivate {
+        /// The application's client id.
+        client_id: String,
+    },
+    /// Activate an OAuth application again.
+    Activate {
+        /// The application's client id.
+        client_id: String,
+    },
 }
 
 #[derive(Args)]
@@ -180,6 +190,12 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Users(UsersCommand::Create(args)) => create_user(&settings, args),
         Command::Clients(ClientsCommand::Create(args)) => create_client(&settings, args),
         Command::Clients(ClientsCommand::List { json }) => list_clients(&settings, json),
+        Command::Clients(ClientsCommand::Deactivate { client_id }) => {
+            set_client_active(&settings, &client_id, false)
+        }
+        Command::Clients(ClientsCommand::Activate { client_id }) => {
+            set_client_active(&settings, &client_id, true)
+        }
     }
 }
 
@@ -296,6 +312,29 @@ fn create_client(settings: &Settings, args: CreateClient) -> anyhow::Result<()> 
         println!("client_secret: {}", secret.expose());
         println!("Store the secret now: it is not shown again.");
     }
+    Ok(())
+}
+
+fn set_client_active(settings: &Settings, client_id: &str, active: bool) -> anyhow::Result<()> {
+    let pool = open_database(settings, &SystemClock)?;
+    let mut conn = pool.get()?;
+    let client = tessera::db::models::client::find_by_client_id(&mut conn, client_id)?
+        .ok_or_else(|| anyhow::anyhow!("no OAuth application with client id {client_id}"))?;
+    let (id, now) = (client.id, SystemClock.now());
+    let changed = if active {
+        clients::activate(&mut conn, id, &Actor::CommandLine, now)?
+    } else {
+        clients::deactivate(&mut conn, id, &Actor::CommandLine, now)?
+    };
+    println!(
+        "{} is {}",
+        changed.name,
+        if changed.active {
+            "active"
+        } else {
+            "deactivated"
+        }
+    );
     Ok(())
 }
 

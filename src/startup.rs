@@ -11,6 +11,7 @@ use crate::mail::{MailSetupError, MailWorker};
 use crate::oauth::keys::{KeyError, KeyStore};
 use crate::oauth::throttles::TokenThrottles;
 use crate::passwords::PasswordVerifier;
+use crate::readmodel::{Changes, ReadModel};
 use crate::state::{self, AppState};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::header;
@@ -65,7 +66,8 @@ impl Application {
         settings: Settings,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartError> {
-        let pool = open_database(&settings, clock.as_ref())?;
+        let changes = Changes::new();
+        let pool = open_database_observed(&settings, clock.as_ref(), changes.clone())?;
         let keys = load_keys(&settings)?;
         let mail = MailWorker::from_settings(&settings)?;
         tracing::info!("mail goes to {}", mail.describe());
@@ -100,6 +102,7 @@ impl Application {
             token_throttles: TokenThrottles::default(),
             setup_token: Mutex::new(setup_token),
             mail_wakeup: Notify::new(),
+            read_model: ReadModel::new(changes),
         });
 
         let app_state = state.clone();
@@ -157,15 +160,21 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until stopped, with the mail worker and the sharing of throttle failures
-    /// beside the server. Each is a task of its own, so a bug in it cannot take the server
-    /// down (mail rows wait in the outbox), and it ends with the server.
+    /// Serves until stopped, with the mail worker, the sharing of throttle failures and the
+    /// read model's refresher beside the server. Each is a task of its own, so a bug in it
+    /// cannot take the server down (mail rows wait in the outbox), and each ends with the
+    /// server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let refresher = self
+            .state
+            .read_model
+            .start(self.state.settings.database_url.clone());
         let throttles = tokio::spawn(crate::throttle::shared::run(self.state.clone()));
         let mail = tokio::spawn(self.mail.run(self.state));
         let result = self.server.await;
         mail.abort();
         throttles.abort();
+        drop(refresher);
         result
     }
 }
@@ -176,6 +185,15 @@ async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
 
 /// Opens the pool, runs the migrations and makes sure the default organization exists.
 pub fn open_database(settings: &Settings, clock: &dyn Clock) -> Result<Pool, StartError> {
+    open_database_observed(settings, clock, Changes::new())
+}
+
+/// As `open_database`, its connections telling `changes` of every committed change.
+pub fn open_database_observed(
+    settings: &Settings,
+    clock: &dyn Clock,
+    changes: Arc<Changes>,
+) -> Result<Pool, StartError> {
     if settings.database_url_is_default
         && let db::DatabaseUrl::Sqlite(path) = &settings.database_url
         && let Some(dir) = path.parent()
@@ -188,7 +206,7 @@ pub fn open_database(settings: &Settings, clock: &dyn Clock) -> Result<Pool, Sta
     } else {
         8
     };
-    let pool = db::connect(&settings.database_url, pool_size)?;
+    let pool = db::connect_observed(&settings.database_url, pool_size, changes)?;
     let mut conn = pool.get().map_err(DbError::from)?;
     let applied = db::run_migrations(&mut conn)?;
     if applied > 0 {
@@ -204,17 +222,17 @@ fn load_keys(settings: &Settings) -> Result<Result<KeyStore, KeyError>, StartErr
     match KeyStore::load(&settings.keys_dir, settings.signing_alg) {
         Ok(keys) => Ok(Ok(keys)),
         Err(KeyError::Missing(..)) if settings.generate_keys => {
-            let kid = KeyStore::generate(&settings.keys_dir, settings.signing_alg)?;
-            tracing::info!(
-                kid,
-                alg = %settings.signing_alg,
-                dir = %settings.keys_dir.display(),
-                "no signing key found: generated one"
-            );
-            Ok(Ok(KeyStore::load(
-                &settings.keys_dir,
-                settings.signing_alg,
-            )?))
+            let (keys, generated) =
+                KeyStore::load_or_generate(&settings.keys_dir, settings.signing_alg)?;
+            if let Some(kid) = generated {
+                tracing::info!(
+                    kid,
+                    alg = %settings.signing_alg,
+                    dir = %settings.keys_dir.display(),
+                    "no signing key found: generated one"
+                );
+            }
+            Ok(Ok(keys))
         }
         Err(e) => {
             tracing::warn!(error = %e, "OAuth tokens cannot be issued until signing keys are configured");

@@ -9,6 +9,7 @@ use crate::oauth::error::OAuthError;
 use crate::oauth::keys::{KeyError, KeyStore};
 use crate::oauth::throttles::TokenThrottles;
 use crate::passwords::PasswordVerifier;
+use crate::readmodel::ReadModel;
 use crate::throttle::Throttle;
 use chrono::{NaiveDateTime, TimeDelta};
 use std::sync::{Arc, Mutex};
@@ -30,6 +31,8 @@ pub struct AppState {
     pub setup_token: Mutex<Option<SecretHash>>,
     /// Wakes the mail worker; see `mail_queued`.
     pub mail_wakeup: Notify,
+    /// Applications, secrets and owners in memory for the token endpoint.
+    pub read_model: Arc<ReadModel>,
 }
 
 impl AppState {

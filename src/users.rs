@@ -152,6 +152,7 @@ pub fn update(
         }
         let updated = user::get(conn, id)?.ok_or(UserError::NotFound)?;
         record(conn, &updated, AuditAction::UserUpdated, actor, now)?;
+        crate::readmodel::record_change(conn)?;
         Ok(updated)
     })
 }
@@ -213,6 +214,7 @@ fn switch(
                 AuditAction::UserDisabled
             };
             record(conn, &user, action, actor, now)?;
+            crate::readmodel::record_change(conn)?;
         }
         Ok(user)
     })

@@ -173,6 +173,7 @@ pub fn register(
             },
         )?;
         record(conn, &created, AuditAction::ClientCreated, actor, now)?;
+        crate::readmodel::record_change(conn)?;
         Ok((created, secret))
     });
     // Two submissions racing past the lookup: the unique key lets one through.
@@ -220,6 +221,7 @@ pub fn update(
             // To its new owner the application has just been added to their account.
             notice::queue(conn, &updated, Notice::AddedToAccount, actor, now)?;
         }
+        crate::readmodel::record_change(conn)?;
         switch(conn, id, spec.active, actor, now)
     })
 }
@@ -267,6 +269,7 @@ fn switch(
                 AuditAction::ClientDeactivated
             };
             record(conn, &client, action, actor, now)?;
+            crate::readmodel::record_change(conn)?;
         }
         Ok(client)
     })
@@ -284,6 +287,7 @@ pub fn delete(
         let existing = client::get(conn, id)?.ok_or(ClientError::NotFound)?;
         record(conn, &existing, AuditAction::ClientDeleted, actor, now)?;
         client::delete(conn, id)?;
+        crate::readmodel::record_change(conn)?;
         Ok(existing)
     })
 }

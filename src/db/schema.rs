@@ -27,6 +27,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    change_counter (id) {
+        id -> BigInt,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
     client_secrets (id) {
         id -> BigInt,
         client_id -> BigInt,
@@ -148,6 +155,7 @@ diesel::joinable!(users -> organizations (organization_id));
 diesel::allow_tables_to_appear_in_same_query!(
     admin_sessions,
     audit_events,
+    change_counter,
     client_secrets,
     clients,
     mail_outbox,

@@ -1,13 +1,14 @@
 //! Discovery: the RFC 8414 metadata document and the JWK Set its `jwks_uri` points to.
 
 use crate::db::models::client;
-use crate::domain::{GrantType, Scope};
+use crate::domain::GrantType;
 use crate::oauth::error::OAuthError;
+use crate::readmodel::scopes_supported;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
-use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// Clients authenticate to every endpoint the same two ways (RFC 6749 §2.3.1).
 const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
@@ -17,18 +18,17 @@ const JWKS_MAX_AGE: &str = "public, max-age=300";
 
 /// GET /.well-known/oauth-authorization-server. `issuer` is the configured issuer exactly
 /// (§3.3), and every grant is listed explicitly rather than left to defaults (§2).
+/// `scopes_supported` comes from memory (`crate::readmodel`), refreshed on every change.
 pub async fn document(state: web::Data<AppState>) -> Result<HttpResponse, OAuthError> {
     let issuer = &state.settings.issuer;
-    let scopes: BTreeSet<String> = crate::db::query(&state.pool, client::list_all)
-        .await?
-        .iter()
-        .flat_map(|c| {
-            Scope::from_stored(&c.scopes)
-                .iter()
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let scopes = match state.read_model.scopes() {
+        Some(scopes) => scopes,
+        None => Arc::new(
+            crate::db::query(&state.pool, client::list_all)
+                .await
+                .map(|all| scopes_supported(all.iter().map(|c| c.scopes.as_str())))?,
+        ),
+    };
     let grants: Vec<&str> = GrantType::ALL
         .iter()
         .filter(|g| **g != GrantType::RefreshToken || state.settings.refresh_tokens)
@@ -45,7 +45,7 @@ pub async fn document(state: web::Data<AppState>) -> Result<HttpResponse, OAuthE
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
-        "scopes_supported": scopes,
+        "scopes_supported": *scopes,
     })))
 }
 

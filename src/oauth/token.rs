@@ -65,16 +65,19 @@ fn may_use(client: &Client, grant: GrantType) -> bool {
 }
 
 /// Last Used At, of the application and of the secret it used, has a one-minute
-/// resolution; the row the client was loaded with already says whether a write is due, so
-/// most requests write nothing. It is informative only: the tokens are already issued (a
+/// resolution; the in-memory entry (or the row the client was loaded with) already says
+/// whether a write is due, so most requests write nothing. It is informative only: the tokens are already issued (a
 /// refresh already rotated), so a failed write is logged and the answer still goes out.
 async fn touch_last_used(state: &AppState, auth: &AuthenticatedClient) {
     let now = state.now();
-    if auth
-        .client
-        .last_used_at
-        .is_some_and(|last| now - last < TimeDelta::minutes(1))
-    {
+    let due = match &auth.cached {
+        Some(entry) => entry.claim_last_used(now),
+        None => auth
+            .client
+            .last_used_at
+            .is_none_or(|last| now - last >= TimeDelta::minutes(1)),
+    };
+    if !due {
         return;
     }
     let (id, secret_id) = (auth.client.id, auth.secret_id);

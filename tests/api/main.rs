@@ -12,6 +12,7 @@ mod applications_tokens;
 mod browser;
 mod cli;
 mod foundation;
+mod instances;
 mod interop;
 mod mail_outbox;
 mod mail_smtp;

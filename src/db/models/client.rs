@@ -119,6 +119,18 @@ pub fn list_for_owner(conn: &mut DbConn, owner_user_id: i64) -> QueryResult<Vec<
         .load(conn)
 }
 
+/// Every application with its owner, for the token endpoint's copy in memory.
+pub fn list_with_owners(
+    conn: &mut DbConn,
+) -> QueryResult<Vec<(Client, Option<crate::db::models::user::User>)>> {
+    use crate::db::models::user::User;
+    use crate::db::schema::users;
+    clients::table
+        .left_join(users::table)
+        .select((Client::as_select(), Option::<User>::as_select()))
+        .load(conn)
+}
+
 /// Whether another application of the same organization and owner already has this name.
 pub fn name_taken(
     conn: &mut DbConn,

@@ -57,3 +57,12 @@ pub fn touch_last_used(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryR
         .set(client_secrets::last_used_at.eq(now))
         .execute(conn)
 }
+
+/// Every secret not revoked, of every application: the token endpoint's copy in memory
+/// checks expiry itself, at each use.
+pub fn list_unrevoked(conn: &mut DbConn) -> QueryResult<Vec<ClientSecret>> {
+    client_secrets::table
+        .filter(client_secrets::revoked_at.is_null())
+        .select(ClientSecret::as_select())
+        .load(conn)
+}

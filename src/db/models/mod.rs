@@ -2,6 +2,7 @@
 
 pub mod admin_session;
 pub mod audit_event;
+pub mod change_counter;
 pub mod client;
 pub mod client_secret;
 pub mod mail_outbox;
