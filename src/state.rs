@@ -5,10 +5,12 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::domain::SecretHash;
+use crate::metrics::{Metrics, Throttled};
 use crate::oauth::keys::KeyStore;
 use crate::oauth::throttles::TokenThrottles;
 use crate::passwords::PasswordVerifier;
 use crate::throttle::Throttle;
+use crate::usage::Usage;
 use chrono::{NaiveDateTime, TimeDelta};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
@@ -29,6 +31,8 @@ pub struct AppState {
     pub setup_token: Mutex<Option<SecretHash>>,
     /// Wakes the mail worker; see `mail_queued`.
     pub mail_wakeup: Notify,
+    pub metrics: Metrics,
+    pub usage: Usage,
 }
 
 impl AppState {
@@ -40,6 +44,12 @@ impl AppState {
     /// at its next poll, up to a second later.
     pub fn mail_queued(&self) {
         self.mail_wakeup.notify_one();
+    }
+
+    /// A request refused by a throttle: counted in the metrics and the usage.
+    pub fn throttled(&self, what: Throttled) {
+        self.metrics.throttled(what);
+        self.usage.throttled();
     }
 }
 

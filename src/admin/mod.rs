@@ -23,6 +23,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/admin")
             // Signed-in pages must not be kept by the browser or a proxy (ASVS 3.4).
             .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
+            .wrap(actix_web::middleware::from_fn(
+                crate::metrics::time_back_office,
+            ))
             .route("", web::get().to(dashboard::show))
             .route("/", web::get().to(dashboard::show))
             .configure(auth::routes)

@@ -11,6 +11,7 @@ use crate::db::models::client::{self, Client};
 use crate::db::models::user::User;
 use crate::domain::PlainSecret;
 use crate::domain::secret::constant_time_eq;
+use crate::metrics::{ClientAuthFailure, Throttled};
 use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
 use crate::oauth::throttles;
@@ -130,6 +131,14 @@ enum Failure {
 }
 
 impl Failure {
+    fn metric(self) -> ClientAuthFailure {
+        match self {
+            Self::UnknownClient => ClientAuthFailure::UnknownClient,
+            Self::WrongSecret => ClientAuthFailure::WrongSecret,
+            Self::Inactive => ClientAuthFailure::Inactive,
+        }
+    }
+
     fn detail(self) -> &'static str {
         match self {
             Self::UnknownClient => "unknown client",
@@ -151,11 +160,18 @@ pub async fn authenticate(
     let pair_key = throttles::client_key(&credentials.client_id, ip.as_deref());
     let address_key = throttles::address_key(ip.as_deref());
     let limits = &state.token_throttles;
-    if let Some(wait) = limits
+    if let Some((what, wait)) = limits
         .client
         .retry_after(&pair_key, now)
-        .or_else(|| limits.client_address.retry_after(&address_key, now))
+        .map(|w| (Throttled::Client, w))
+        .or_else(|| {
+            limits
+                .client_address
+                .retry_after(&address_key, now)
+                .map(|w| (Throttled::ClientAddress, w))
+        })
     {
+        state.throttled(what);
         return Err(OAuthError::Throttled {
             retry_after_seconds: retry_after_seconds(wait),
         });
@@ -191,6 +207,7 @@ pub async fn authenticate(
             (Some(f), None, Some(secret_id)) => Ok(Ok((f.client, f.owner, secret_id))),
             (found, failure, _) => {
                 let failure = failure.unwrap_or(Failure::UnknownClient);
+                let found_id = found.as_ref().map(|f| f.client.id);
                 let actor: String = client_id.chars().take(MAX_AUDITED_ID).collect();
                 audit_event::record(
                     conn,
@@ -199,13 +216,13 @@ pub async fn authenticate(
                         actor: &actor,
                         action: "client_auth_failed",
                         target_type: "client",
-                        target_id: found.map(|f| f.client.id),
+                        target_id: found_id,
                         detail: failure.detail(),
                         ip: ip.as_deref(),
                         created_at: now,
                     },
                 )?;
-                Ok(Err(()))
+                Ok(Err((failure, found_id)))
             }
         }
     })
@@ -219,7 +236,9 @@ pub async fn authenticate(
                 secret_id,
             })
         }
-        Ok(Err(())) => {
+        Ok(Err((failure, found_id))) => {
+            state.metrics.client_auth_failed(failure.metric());
+            state.usage.failure(found_id);
             limits.client.record_failure(&pair_key, now);
             limits.client_address.record_failure(&address_key, now);
             Err(OAuthError::InvalidClient)

@@ -4,6 +4,7 @@ use crate::db::models::audit_event::{self, NewAuditEvent};
 use crate::db::models::{admin_session, user};
 use crate::domain::SecretHash;
 use crate::error::AppError;
+use crate::metrics::Throttled;
 use crate::state::AppState;
 use crate::throttle::retry_after_seconds;
 use actix_web::http::StatusCode;
@@ -76,8 +77,15 @@ pub async fn submit(
     let locked = state
         .sign_in_by_user
         .retry_after(&user_key, now)
-        .or_else(|| state.sign_in_by_address.retry_after(&address_key, now));
-    if let Some(wait) = locked {
+        .map(|w| (Throttled::SignInUser, w))
+        .or_else(|| {
+            state
+                .sign_in_by_address
+                .retry_after(&address_key, now)
+                .map(|w| (Throttled::SignInAddress, w))
+        });
+    if let Some((what, wait)) = locked {
+        state.throttled(what);
         let seconds = retry_after_seconds(wait);
         let minutes = (seconds + 59) / 60;
         let mut response = page(

@@ -10,6 +10,7 @@ use crate::admin::auth::client_ip;
 use crate::db::models::audit_event::{self, NewAuditEvent};
 use crate::db::models::user;
 use crate::domain::{Scope, Username};
+use crate::metrics::Throttled;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
@@ -42,11 +43,18 @@ pub async fn issue(
     let user_key = throttles::user_key(&username);
     let address_key = throttles::address_key(ip.as_deref());
     let limits = &state.token_throttles;
-    if let Some(wait) = limits
+    if let Some((what, wait)) = limits
         .password_user
         .retry_after(&user_key, now)
-        .or_else(|| limits.password_address.retry_after(&address_key, now))
+        .map(|w| (Throttled::PasswordUser, w))
+        .or_else(|| {
+            limits
+                .password_address
+                .retry_after(&address_key, now)
+                .map(|w| (Throttled::PasswordAddress, w))
+        })
     {
+        state.throttled(what);
         return Err(OAuthError::Throttled {
             retry_after_seconds: retry_after_seconds(wait),
         });

@@ -25,6 +25,8 @@ enum Outcome {
         scope: Scope,
     },
     Invalid,
+    /// A spent token presented again: invalid, and its family now revoked.
+    Reused,
     WiderScope,
 }
 
@@ -66,6 +68,10 @@ pub async fn issue(
             })
         }
         Outcome::Invalid => Err(OAuthError::InvalidGrant(INVALID)),
+        Outcome::Reused => {
+            state.metrics.refresh_token_reused();
+            Err(OAuthError::InvalidGrant(INVALID))
+        }
         Outcome::WiderScope => Err(OAuthError::InvalidScope(
             "A refresh can narrow the scope of the original grant, never widen it.",
         )),
@@ -181,5 +187,5 @@ fn reused(
             created_at: now,
         },
     )?;
-    Ok(Outcome::Invalid)
+    Ok(Outcome::Reused)
 }
