@@ -11,13 +11,15 @@ use crate::db::models::usage::{self, EVENT_FAILURE, EVENT_THROTTLED, EVENT_TOKEN
 use crate::db::{self, DbFailure};
 use crate::domain::GrantType;
 use crate::state::AppState;
-use chrono::{DurationRound, NaiveDateTime, TimeDelta, Timelike};
+use chrono::{DurationRound, NaiveDateTime, TimeDelta};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 const GRANTS: usize = GrantType::ALL.len();
+/// How often the flush task looks at the clock.
+const CHECK_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Default)]
 struct Counts {
@@ -146,6 +148,13 @@ impl Usage {
         rows
     }
 
+    /// Whether the minute the period started in is over at `now`.
+    fn minute_ended(&self, now: NaiveDateTime) -> bool {
+        let start = *self.period_start.lock().unwrap_or_else(|p| p.into_inner());
+        let minute = |t: NaiveDateTime| t.duration_trunc(TimeDelta::minutes(1)).unwrap_or(t);
+        minute(now) > minute(start)
+    }
+
     fn restore(&self, rows: &[NewUsage]) {
         for row in rows {
             match row.client_id {
@@ -178,11 +187,14 @@ pub async fn flush(state: &AppState) -> Result<usize, DbFailure> {
     result
 }
 
-/// Flushes at the start of every minute for as long as the server runs.
+/// Flushes within a second of each minute's end, by the server's clock, for as long as the
+/// server runs.
 pub async fn run(state: actix_web::web::Data<AppState>) {
     loop {
-        let second = u64::from(chrono::Utc::now().second());
-        tokio::time::sleep(Duration::from_secs(60 - second.min(59))).await;
+        tokio::time::sleep(CHECK_EVERY).await;
+        if !state.usage.minute_ended(state.now()) {
+            continue;
+        }
         if let Err(error) = flush(&state).await {
             tracing::warn!(%error, "usage counts not written; kept for the next minute");
         }

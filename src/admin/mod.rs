@@ -1,6 +1,7 @@
 //! The back-office: server-rendered pages behind a database session.
 
 pub mod auth;
+pub mod charts;
 pub mod clients;
 pub mod confirm;
 mod dashboard;
@@ -8,6 +9,7 @@ pub mod form;
 mod layout;
 mod notifications;
 mod organizations;
+mod usage;
 mod users;
 
 pub use layout::Layout;

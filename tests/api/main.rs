@@ -22,4 +22,5 @@ mod oauth_jwt;
 mod oauth_revoke_introspect;
 mod oauth_support;
 mod oauth_token_endpoint;
+mod observability;
 mod users_and_organizations;
