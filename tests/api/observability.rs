@@ -355,3 +355,73 @@ async fn json_logs_are_one_object_per_line_with_the_request_id_the_response_carr
     assert_eq!(answered["status"], 200);
     assert_eq!(answered["path"], "/oauth2-token");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_usage_charts_render_in_a_real_browser_without_script() {
+    use crate::webdriver::{Browser, missing_browser};
+    if let Some(why) = missing_browser() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let app = spawn_app(Backend::Sqlite).await;
+    app.create_user(ADMIN_USERNAME, ADMIN_PASSWORD, "backoffice", true);
+    let client = back_office_app(&app);
+    user(&app, "ann", "backoffice");
+    // Three hours of traffic, each flushed when the server's clock moves on.
+    for hour in 0..3 {
+        for _ in 0..(2 + hour * 3) {
+            client_credentials(&app, &client).await;
+        }
+        let signed_in = password_grant(&app, &client, "ann").await;
+        if hour > 0 {
+            refresh(&app, &client, str_of(&signed_in, "refresh_token")).await;
+            token_request(
+                &app,
+                &with_wrong_secret(&client),
+                &[("grant_type", "client_credentials")],
+            )
+            .await;
+        }
+        let before = usage_rows(&app).len();
+        app.clock.advance(TimeDelta::hours(1));
+        wait_for_rows(&app, |rows| rows.len() > before).await;
+    }
+
+    let browser = Browser::start().await;
+    browser.goto(&app.url("/admin")).await;
+    browser
+        .type_into(&browser.find("#username").await, ADMIN_USERNAME)
+        .await;
+    browser
+        .type_into(&browser.find("#password").await, ADMIN_PASSWORD)
+        .await;
+    browser
+        .click(&browser.find("button[type=submit].primary").await)
+        .await;
+    browser.find("[data-testid=usage]").await;
+    assert_eq!(browser.count("svg.chart-svg").await, 2);
+    assert!(
+        browser.count("rect.bar").await >= 3,
+        "stacked bars are drawn"
+    );
+    let busiest = browser
+        .text(&browser.find("[data-testid=busiest]").await)
+        .await;
+    assert!(busiest.contains("erp"), "{busiest}");
+    browser.screenshot("usage-dashboard.png").await;
+
+    browser
+        .goto(&app.url(&format!("/admin/oauth-applications/{}", client.id)))
+        .await;
+    browser.find("[data-testid=chart-tokens-daily]").await;
+    assert_eq!(browser.count("svg.chart-svg").await, 2);
+    let summary = browser
+        .text(&browser.find("[data-testid=usage] p").await)
+        .await;
+    assert!(
+        summary.starts_with("20 tokens and 2 failed requests"),
+        "{summary}"
+    );
+    browser.screenshot("usage-application.png").await;
+    browser.quit().await;
+}
