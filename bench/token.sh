@@ -6,6 +6,7 @@
 #   bench/token.sh                    # all runs, 50 connections, 15 s each
 #   DURATION=5s bench/token.sh        # shorter
 #   ALGS="ES256" bench/token.sh       # one algorithm (the flood run uses ES256)
+#   BIN=/tmp/tessera bench/token.sh   # another binary, as it is
 #
 # Needs wrk (Debian: apt-get install wrk) and curl. The load tool runs on the same cores as
 # the server, as the targets in issue 5 assume.
@@ -27,8 +28,11 @@ for tool in wrk curl; do
     fi
 done
 
-cargo build --release --quiet
-BIN="$PWD/target/release/tessera"
+# BIN=path/to/tessera compares another build (A B A B runs) instead of building this one.
+if [[ -z "${BIN:-}" ]]; then
+    cargo build --release --quiet
+    BIN="$PWD/target/release/tessera"
+fi
 WORK="$(mktemp -d)"
 SERVER_PID=""
 cleanup() {
@@ -48,6 +52,8 @@ start_server() {
     export TESSERA_DATABASE_URL="sqlite://$dir/tessera.db"
     export TESSERA_KEYS_DIR="$dir/keys" TESSERA_OUTBOX_DIR="$dir/outbox"
     export TESSERA_SIGNING_ALG="$alg" TESSERA_BIND="127.0.0.1:0" RUST_LOG=info
+    # Metrics served on a listener of their own, as in production; usage is always counted.
+    export TESSERA_METRICS_BIND="127.0.0.1:0"
     TESSERA_USER_PASSWORD="bench owner password" "$BIN" users create \
         --username owner --email owner@example.com >/dev/null 2>&1
     local created

@@ -296,7 +296,7 @@ impl Metrics {
             .inc();
     }
 
-    /// The exposition, after reading the gauges that are measured at scrape time.
+    /// The exposition in the OpenMetrics text format.
     pub fn encode(&self) -> Result<String, std::fmt::Error> {
         let mut text = String::new();
         encode(&mut text, &self.registry)?;

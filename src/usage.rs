@@ -2,7 +2,7 @@
 //! `usage_counts` as aggregated rows about once a minute: no database write per token.
 //!
 //! The token path takes a read lock on the map of applications (a write lock only the first
-//! time an application is seen after a flush) and adds to atomics. The flush swaps every
+//! time an application is seen) and adds to atomics. The flush swaps every
 //! count for zero and writes what it took as rows of the minute the period started in; if
 //! the write fails, the counts are put back for the next flush. What was counted since the
 //! last flush is lost if the process dies: at most about a minute.
@@ -137,12 +137,16 @@ impl Usage {
         );
         let minute = start.duration_trunc(TimeDelta::minutes(1)).unwrap_or(start);
         let mut rows = Vec::new();
-        // Applications are dropped from the map at each flush, so it holds only those
-        // used since the last one.
-        let clients =
-            std::mem::take(&mut *self.per_client.write().unwrap_or_else(|p| p.into_inner()));
-        for (id, counts) in clients {
-            counts.take(minute, Some(id), &mut rows);
+        // Entries stay in the map (one per application used since the start): a token
+        // counted while its entry is being read out lands in the next period, never in an
+        // entry that was dropped.
+        for (id, counts) in self
+            .per_client
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            counts.take(minute, Some(*id), &mut rows);
         }
         self.unattributed.take(minute, None, &mut rows);
         rows
