@@ -10,6 +10,7 @@
 #   DURATION=5s ROUNDS=1 bench/token.sh    # shorter
 #   BACKENDS=sqlite bench/token.sh         # one database
 #   RUNS="es256" bench/token.sh            # some of: es256 rs256 flood two
+#   BIN=/tmp/tessera bench/token.sh        # another build, as it is (A B A B comparisons)
 #
 # Server CPU per token is the server's utime+stime (/proc/PID/stat) over the measured run
 # divided by the answers wrk counted. Needs wrk and curl; psql for PostgreSQL
@@ -37,8 +38,10 @@ for tool in wrk curl; do
     fi
 done
 
-cargo build --release --quiet
-BIN="$PWD/target/release/tessera"
+if [[ -z "${BIN:-}" ]]; then
+    cargo build --release --quiet
+    BIN="$PWD/target/release/tessera"
+fi
 STANDIN="$(cargo bench --bench standin --no-run 2>&1 | sed -nE 's/.*Executable .*\((.*)\).*/\1/p' | tail -n1)"
 [[ -x "$STANDIN" ]] || { echo "cannot find the stand-in binary"; exit 1; }
 
@@ -84,6 +87,8 @@ prepare() {
     fi
     export TESSERA_DATABASE_URL="$DB_URL" TESSERA_KEYS_DIR="$dir/keys"
     export TESSERA_OUTBOX_DIR="$dir/outbox" TESSERA_BIND="127.0.0.1:0" RUST_LOG=info
+    # Metrics served on a listener of their own, as in production; usage is always counted.
+    export TESSERA_METRICS_BIND="127.0.0.1:0"
     TESSERA_USER_PASSWORD="bench owner password" "$BIN" users create \
         --username owner --email owner@example.com >/dev/null 2>&1
     local created
@@ -144,18 +149,22 @@ row() { printf '%-34s %10s %9s %9s %9s %10s %8s\n' "$@"; }
 measure() {
     local urls=($1) script="$2" name="$3" pids=($4)
     local per=$((CONNECTIONS / ${#urls[@]})) before=0 after=0 pid i
+    local loads=()
     for url in "${urls[@]}"; do
         wrk -t1 -c"$per" -d"$WARMUP" -s "$script" "$url/oauth2-token" >/dev/null &
+        loads+=($!)
     done
-    wait
+    wait "${loads[@]}"
+    loads=()
     for pid in "${pids[@]}"; do before=$((before + $(cpu_ticks "$pid"))); done
     i=0
     for url in "${urls[@]}"; do
         wrk -t"$(( THREADS / ${#urls[@]} > 0 ? THREADS / ${#urls[@]} : 1 ))" -c"$per" -d"$DURATION" \
             --latency -s "$script" "$url/oauth2-token" >"$WORK/run-$i.txt" &
+        loads+=($!)
         i=$((i + 1))
     done
-    wait
+    wait "${loads[@]}"
     for pid in "${pids[@]}"; do after=$((after + $(cpu_ticks "$pid"))); done
     local requests=0 rps=0 p50="" p99="" errors=0 n r a b e
     for ((j = 0; j < i; j++)); do

@@ -44,6 +44,10 @@ pub struct Settings {
     pub workers: usize,
     /// Reverse proxies whose `X-Forwarded-For` names the real client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where `/metrics` is served; `None`: nowhere.
+    pub metrics_bind: Option<SocketAddr>,
+    /// How long usage rows are kept.
+    pub usage_retention: TimeDelta,
 }
 
 impl Settings {
@@ -132,6 +136,30 @@ impl Settings {
                     })
                 })
                 .collect::<Result<_, _>>()?,
+            metrics_bind: get("TESSERA_METRICS_BIND")
+                .map(|a| {
+                    a.parse().map_err(|_| {
+                        error(
+                            "TESSERA_METRICS_BIND",
+                            "expected an address like 127.0.0.1:9464",
+                        )
+                    })
+                })
+                .transpose()?,
+            usage_retention: match get("TESSERA_USAGE_RETENTION_DAYS") {
+                Some(days) => days
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|d| (1..=3650).contains(d))
+                    .map(TimeDelta::days)
+                    .ok_or_else(|| {
+                        error(
+                            "TESSERA_USAGE_RETENTION_DAYS",
+                            "expected a number of days from 1 to 3650",
+                        )
+                    })?,
+                None => TimeDelta::days(90),
+            },
         })
     }
 

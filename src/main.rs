@@ -139,7 +139,13 @@ fn parse_alg(s: &str) -> Result<SigningAlg, String> {
 }
 
 fn main() -> ExitCode {
-    init_tracing();
+    match tessera::logging::LogFormat::from_env() {
+        Ok(format) => tessera::logging::init(format),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let cli = Cli::parse();
     match run(cli.command.unwrap_or(Command::Serve)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -148,15 +154,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_server=warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
 }
 
 fn run(command: Command) -> anyhow::Result<()> {

@@ -8,14 +8,16 @@ use crate::db::{self, DbError, Pool};
 use crate::domain::PlainSecret;
 use crate::error::AppError;
 use crate::mail::{MailSetupError, MailWorker};
+use crate::metrics::Metrics;
 use crate::oauth::keys::{KeyError, KeyStore};
 use crate::oauth::throttles::TokenThrottles;
 use crate::passwords::PasswordVerifier;
 use crate::readmodel::{Changes, ReadModel};
 use crate::state::{self, AppState};
+use crate::usage::Usage;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::header;
-use actix_web::middleware::DefaultHeaders;
+use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -55,6 +57,8 @@ pub struct Application {
     state: web::Data<AppState>,
     setup_link: Option<String>,
     mail: MailWorker,
+    /// `/metrics` on its own listener, and the port it got.
+    metrics_server: Option<(Server, u16)>,
 }
 
 impl Application {
@@ -91,6 +95,9 @@ impl Application {
             .port();
         let workers = settings.workers;
         let passwords = PasswordVerifier::new(workers);
+        let metrics = Metrics::new(settings.signing_alg.name(), passwords.checks.clone());
+        let usage = Usage::new(clock.now(), settings.usage_retention);
+        let metrics_bind = settings.metrics_bind;
         let state = web::Data::new(AppState {
             pool,
             settings,
@@ -103,6 +110,8 @@ impl Application {
             setup_token: Mutex::new(setup_token),
             mail_wakeup: Notify::new(),
             read_model: ReadModel::new(changes),
+            metrics,
+            usage,
         });
 
         let app_state = state.clone();
@@ -112,6 +121,7 @@ impl Application {
                 .app_data(web::FormConfig::default().limit(MAX_BODY_BYTES))
                 .app_data(web::JsonConfig::default().limit(MAX_BODY_BYTES))
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+                .wrap(from_fn(crate::logging::request_id))
                 .wrap(
                     DefaultHeaders::new()
                         .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
@@ -133,6 +143,10 @@ impl Application {
         .listen(listener)
         .map_err(|e| StartError::Bind(format!("port {port}"), e))?
         .run();
+        let metrics_server = match metrics_bind {
+            Some(bind) => Some(metrics_server(bind, state.clone())?),
+            None => None,
+        };
 
         Ok(Self {
             port,
@@ -140,6 +154,7 @@ impl Application {
             state,
             setup_link,
             mail,
+            metrics_server,
         })
     }
 
@@ -152,6 +167,11 @@ impl Application {
         self.setup_link.as_deref()
     }
 
+    /// The port `/metrics` is served on, when `TESSERA_METRICS_BIND` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(_, port)| *port)
+    }
+
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
     }
@@ -160,23 +180,62 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until stopped, with the mail worker, the sharing of throttle failures and the
-    /// read model's refresher beside the server. Each is a task of its own, so a bug in it
-    /// cannot take the server down (mail rows wait in the outbox), and each ends with the
-    /// server.
+    /// Serves until stopped, with the mail worker, the sharing of throttle failures, the read
+    /// model's refresher, the usage flush and the metrics listener beside the server. Each is
+    /// a task of its own, so a bug in one cannot take the server down (mail waits in the
+    /// outbox), and they end with the server, the usage counted since the last flush written
+    /// first.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let refresher = self
             .state
             .read_model
             .start(self.state.settings.database_url.clone());
         let throttles = tokio::spawn(crate::throttle::shared::run(self.state.clone()));
-        let mail = tokio::spawn(self.mail.run(self.state));
+        let mail = tokio::spawn(self.mail.run(self.state.clone()));
+        let usage = tokio::spawn(crate::usage::run(self.state.clone()));
+        let metrics = self.metrics_server.map(|(server, _)| {
+            let handle = server.handle();
+            tokio::spawn(server);
+            handle
+        });
         let result = self.server.await;
         mail.abort();
+        usage.abort();
         throttles.abort();
         drop(refresher);
+        if let Some(metrics) = metrics {
+            metrics.stop(false).await;
+        }
+        if let Err(error) = crate::usage::flush(&self.state).await {
+            tracing::warn!(%error, "usage counted since the last minute not written");
+        }
         result
     }
+}
+
+/// `/metrics` alone, on one worker: a scrape must not compete with the public listener's
+/// workers, and nothing else is reachable there.
+fn metrics_server(
+    bind: std::net::SocketAddr,
+    state: web::Data<AppState>,
+) -> Result<(Server, u16), StartError> {
+    let listener = TcpListener::bind(bind).map_err(|e| StartError::Bind(bind.to_string(), e))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| StartError::Bind(bind.to_string(), e))?
+        .port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .configure(crate::metrics::routes)
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .map_err(|e| StartError::Bind(bind.to_string(), e))?
+    .run();
+    tracing::info!("metrics on http://{}:{port}/metrics", bind.ip());
+    Ok((server, port))
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, AppError> {

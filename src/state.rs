@@ -5,12 +5,15 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::domain::SecretHash;
+use crate::metrics::{Metrics, Throttled};
 use crate::oauth::error::OAuthError;
 use crate::oauth::keys::{KeyError, KeyStore};
+
 use crate::oauth::throttles::TokenThrottles;
 use crate::passwords::PasswordVerifier;
 use crate::readmodel::ReadModel;
 use crate::throttle::Throttle;
+use crate::usage::Usage;
 use chrono::{NaiveDateTime, TimeDelta};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
@@ -33,6 +36,8 @@ pub struct AppState {
     pub mail_wakeup: Notify,
     /// Applications, secrets and owners in memory for the token endpoint.
     pub read_model: Arc<ReadModel>,
+    pub metrics: Metrics,
+    pub usage: Usage,
 }
 
 impl AppState {
@@ -52,6 +57,12 @@ impl AppState {
     /// at its next poll, up to a second later.
     pub fn mail_queued(&self) {
         self.mail_wakeup.notify_one();
+    }
+
+    /// A request refused by a throttle: counted in the metrics and the usage.
+    pub fn throttled(&self, what: Throttled) {
+        self.metrics.throttled(what);
+        self.usage.throttled();
     }
 }
 

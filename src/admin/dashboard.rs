@@ -14,6 +14,7 @@ struct DashboardPage {
     active_applications: i64,
     users: i64,
     organizations: i64,
+    usage: super::usage::DashboardUsage,
 }
 
 pub async fn show(session: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
@@ -26,11 +27,13 @@ pub async fn show(session: SignedIn, state: web::Data<AppState>) -> Result<HttpR
             ))
         })
         .await?;
+    let usage = super::usage::dashboard(&state).await?;
     render(&DashboardPage {
         layout: Layout::signed_in(&session, &state, "Dashboard", "dashboard"),
         applications,
         active_applications,
         users,
         organizations,
+        usage,
     })
 }

@@ -1,6 +1,7 @@
 //! The back-office: server-rendered pages behind a database session.
 
 pub mod auth;
+pub mod charts;
 pub mod clients;
 pub mod confirm;
 mod dashboard;
@@ -8,6 +9,7 @@ pub mod form;
 mod layout;
 mod notifications;
 mod organizations;
+mod usage;
 mod users;
 
 pub use layout::Layout;
@@ -24,6 +26,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/admin")
             // Signed-in pages must not be kept by the browser or a proxy (ASVS 3.4).
             .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
+            .wrap(actix_web::middleware::from_fn(
+                crate::metrics::time_back_office,
+            ))
             .route("", web::get().to(dashboard::show))
             .route("/", web::get().to(dashboard::show))
             .configure(auth::routes)

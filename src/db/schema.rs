@@ -143,6 +143,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    usage_counts (id) {
+        id -> BigInt,
+        minute -> Timestamp,
+        client_id -> Nullable<BigInt>,
+        event -> Text,
+        grant_type -> Text,
+        count -> BigInt,
+    }
+}
+
 diesel::joinable!(admin_sessions -> users (user_id));
 diesel::joinable!(audit_events -> users (actor_user_id));
 diesel::joinable!(client_secrets -> clients (client_id));
@@ -150,6 +161,7 @@ diesel::joinable!(clients -> organizations (organization_id));
 diesel::joinable!(clients -> users (owner_user_id));
 diesel::joinable!(refresh_tokens -> clients (client_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(usage_counts -> clients (client_id));
 diesel::joinable!(users -> organizations (organization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -163,5 +175,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     revoked_access_tokens,
     throttle_failures,
+    usage_counts,
     users,
 );

@@ -73,6 +73,9 @@ impl MailWorker {
         .await?;
         let count = claimed.len();
         for mail in claimed {
+            if mail.attempts == 1 {
+                state.metrics.notice_queued();
+            }
             let outcome = self.deliver(&mail).await;
             let now = state.now();
             let id = mail.id;
@@ -82,6 +85,7 @@ impl MailWorker {
                         mail_outbox::mark_sent(conn, id, now).map_err(DbFailure::from)
                     })
                     .await?;
+                    state.metrics.notice_sent();
                     tracing::info!(mail_id = id, attempts = mail.attempts, "mail sent");
                 }
                 Err(e) => {
@@ -97,6 +101,7 @@ impl MailWorker {
                             "mail not delivered; given up until retried from Notifications"
                         ),
                     }
+                    state.metrics.notice_failed(retry_at.is_none());
                     let error = e.to_string();
                     db::run(&state.pool, move |conn| {
                         mail_outbox::mark_attempt_failed(conn, id, &error, retry_at)

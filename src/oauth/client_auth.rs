@@ -11,6 +11,7 @@ use crate::db::models::client::{self, Client, ForAuthentication};
 use crate::db::models::user::User;
 use crate::domain::PlainSecret;
 use crate::domain::secret::constant_time_eq;
+use crate::metrics::{ClientAuthFailure, Throttled};
 use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
 use crate::oauth::throttles;
@@ -135,6 +136,14 @@ enum Failure {
 }
 
 impl Failure {
+    fn metric(self) -> ClientAuthFailure {
+        match self {
+            Self::UnknownClient => ClientAuthFailure::UnknownClient,
+            Self::WrongSecret => ClientAuthFailure::WrongSecret,
+            Self::Inactive => ClientAuthFailure::Inactive,
+        }
+    }
+
     fn detail(self) -> &'static str {
         match self {
             Self::UnknownClient => "unknown client",
@@ -164,6 +173,11 @@ pub async fn authenticate(
         retry_after_seconds: retry_after_seconds(wait),
     };
     if let Some(wait) = throttle::refused(now, &holds) {
+        let what = match limits.client.retry_after(&pair_key, now) {
+            Some(_) => Throttled::Client,
+            None => Throttled::ClientAddress,
+        };
+        state.throttled(what);
         return Err(throttled(wait));
     }
 
@@ -206,6 +220,8 @@ pub async fn authenticate(
         }
         Err(failure) => failure,
     };
+    state.metrics.client_auth_failed(failure.metric());
+    state.usage.failure(target);
     let claimed: String = client_id.chars().take(MAX_AUDITED_ID).collect();
     crate::db::query(&state.pool, move |conn| {
         audit::record(

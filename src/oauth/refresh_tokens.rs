@@ -66,6 +66,8 @@ pub enum Rotation {
         scope: Scope,
     },
     Invalid,
+    /// A spent token presented again: invalid, and its family now revoked.
+    Reused,
     WiderScope,
 }
 
@@ -177,7 +179,7 @@ fn reused(
         "a spent refresh token was presented; its family is revoked",
         now,
     )?;
-    Ok(Rotation::Invalid)
+    Ok(Rotation::Reused)
 }
 
 /// The stored token and the user it acts for, while it is live for `client`.

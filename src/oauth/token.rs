@@ -12,6 +12,7 @@ use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::TimeDelta;
 use serde::Serialize;
+use std::time::Instant;
 
 /// RFC 6749 §5.1.
 #[derive(Serialize)]
@@ -25,18 +26,61 @@ struct TokenResponse<'a> {
     scope: &'a str,
 }
 
-#[tracing::instrument(level = "debug", skip_all)]
+/// What the answer was about, as far as it got: for the metrics and the usage counts.
+#[derive(Default)]
+struct Seen {
+    /// Client authentication was attempted: it counts its own failures.
+    authenticating: bool,
+    client: Option<i64>,
+    grant: Option<GrantType>,
+}
+
 pub async fn issue(
     req: HttpRequest,
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = Params::read(&req, payload).await?;
+    let started = Instant::now();
+    let mut seen = Seen::default();
+    let result = answer(&req, &state, payload, &mut seen).await;
+    match &result {
+        Ok(_) => {
+            if let (Some(client), Some(grant)) = (seen.client, seen.grant) {
+                state.metrics.token_issued(grant);
+                state.usage.token(client, grant);
+            }
+        }
+        Err(e) => {
+            state.metrics.token_error(e.code());
+            // Failed client authentications and throttled requests are counted where they
+            // are decided.
+            let counted = matches!(e, OAuthError::Throttled { .. })
+                || (seen.authenticating && matches!(e, OAuthError::InvalidClient));
+            if !counted {
+                state.usage.failure(seen.client);
+            }
+        }
+    }
+    state.metrics.token_latency(started.elapsed());
+    result
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+async fn answer(
+    req: &HttpRequest,
+    state: &AppState,
+    payload: web::Payload,
+    seen: &mut Seen,
+) -> Result<HttpResponse, OAuthError> {
+    let params = Params::read(req, payload).await?;
     let grant_type = params
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required."))?;
     state.signing_keys()?;
-    let auth = client_auth::authenticate(&state, &req, &params).await?;
+    seen.authenticating = true;
+    let auth = client_auth::authenticate(state, req, &params).await?;
+    seen.client = Some(auth.client.id);
+    crate::logging::record_client_id(req, &auth.client.client_id);
     let grant = GrantType::parse(grant_type)
         .filter(|g| *g != GrantType::RefreshToken || state.settings.refresh_tokens)
         .ok_or(OAuthError::UnsupportedGrantType)?;
@@ -46,11 +90,12 @@ pub async fn issue(
         ));
     }
     let issued = match grant {
-        GrantType::ClientCredentials => grants::client_credentials::issue(&state, &auth, &params)?,
-        GrantType::Password => grants::password::issue(&state, &req, &auth, &params).await?,
-        GrantType::RefreshToken => grants::refresh_token::issue(&state, &auth, &params).await?,
+        GrantType::ClientCredentials => grants::client_credentials::issue(state, &auth, &params)?,
+        GrantType::Password => grants::password::issue(state, req, &auth, &params).await?,
+        GrantType::RefreshToken => grants::refresh_token::issue(state, &auth, &params).await?,
     };
-    touch_last_used(&state, &auth).await;
+    seen.grant = Some(grant);
+    touch_last_used(state, &auth).await;
     Ok(respond(&issued))
 }
 

@@ -24,5 +24,6 @@ mod oauth_jwt;
 mod oauth_revoke_introspect;
 mod oauth_support;
 mod oauth_token_endpoint;
+mod observability;
 mod throttling;
 mod users_and_organizations;

@@ -4,6 +4,7 @@ use crate::audit::{self, Actor, AuditAction};
 use crate::db::models::{admin_session, user};
 use crate::domain::SecretHash;
 use crate::error::AppError;
+use crate::metrics::Throttled;
 use crate::state::AppState;
 use crate::throttle::{self, OnSuccess, retry_after_seconds};
 use actix_web::http::StatusCode;
@@ -85,6 +86,11 @@ pub async fn sign_in(
     let mut attempt = match attempt {
         Ok(attempt) => attempt,
         Err(wait) => {
+            let what = match state.sign_in_by_user.retry_after(&user_key, now) {
+                Some(_) => Throttled::SignInUser,
+                None => Throttled::SignInAddress,
+            };
+            state.throttled(what);
             let seconds = retry_after_seconds(wait);
             let minutes = (seconds + 59) / 60;
             let mut response = page(

@@ -64,6 +64,7 @@ struct ShowPage {
     last_used: String,
     secrets: Vec<SecretInfo>,
     history: Vec<HistoryEntry>,
+    usage: crate::admin::usage::ApplicationUsage,
 }
 
 pub async fn show(
@@ -90,6 +91,7 @@ pub async fn show(
         ))
     })
     .await?;
+    let usage = crate::admin::usage::application(&state, id).await?;
     render(&ShowPage {
         layout: Layout::signed_in(&session, &state, client.name.clone(), "applications"),
         grants: client.grants().labels(),
@@ -103,5 +105,6 @@ pub async fn show(
         owner,
         secrets: secrets.into_iter().map(SecretInfo::from).collect(),
         history: history.into_iter().map(HistoryEntry::from).collect(),
+        usage,
     })
 }

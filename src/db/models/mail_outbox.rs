@@ -242,3 +242,13 @@ pub fn count_with_status(conn: &mut DbConn, status: MailStatus) -> QueryResult<i
         .count()
         .get_result(conn)
 }
+
+/// Rows waiting to be sent (first attempt or a retry) and when the oldest was queued.
+pub fn waiting(conn: &mut DbConn) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+    let pending = mail_outbox::table.filter(mail_outbox::status.eq(MailStatus::Pending.as_str()));
+    let count = pending.count().get_result(conn)?;
+    let oldest = pending
+        .select(diesel::dsl::min(mail_outbox::created_at))
+        .first(conn)?;
+    Ok((count, oldest))
+}

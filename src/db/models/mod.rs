@@ -10,4 +10,5 @@ pub mod organization;
 pub mod refresh_token;
 pub mod revoked_access_token;
 pub mod throttle_failure;
+pub mod usage;
 pub mod user;

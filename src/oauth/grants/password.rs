@@ -9,6 +9,7 @@ use super::{Issued, access_token, requested_scope};
 use crate::audit::{self, Actor, AuditAction};
 use crate::db::models::user;
 use crate::domain::{Scope, Username};
+use crate::metrics::Throttled;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
@@ -51,8 +52,15 @@ pub async fn issue(
             limits.password_address.hold(&address_key, OnSuccess::Keep),
         ],
     )
-    .map_err(|wait| OAuthError::Throttled {
-        retry_after_seconds: retry_after_seconds(wait),
+    .map_err(|wait| {
+        let what = match limits.password_user.retry_after(&user_key, now) {
+            Some(_) => Throttled::PasswordUser,
+            None => Throttled::PasswordAddress,
+        };
+        state.throttled(what);
+        OAuthError::Throttled {
+            retry_after_seconds: retry_after_seconds(wait),
+        }
     })?;
 
     let found = match Username::parse(&username) {

@@ -50,6 +50,10 @@ pub async fn issue(
             })
         }
         Rotation::Invalid => Err(OAuthError::InvalidGrant(INVALID)),
+        Rotation::Reused => {
+            state.metrics.refresh_token_reused();
+            Err(OAuthError::InvalidGrant(INVALID))
+        }
         Rotation::WiderScope => Err(OAuthError::InvalidScope(
             "A refresh can narrow the scope of the original grant, never widen it.",
         )),
