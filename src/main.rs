@@ -172,10 +172,15 @@ fn run(command: Command) -> anyhow::Result<()> {
             let name = OrganizationName::parse(&name)?;
             let pool = open_database(&settings, &SystemClock)?;
             let mut conn = pool.get()?;
+            let taken =
+                || anyhow::anyhow!("an organization named {} already exists", name.as_str());
             if organization::find_by_name(&mut conn, name.as_str())?.is_some() {
-                anyhow::bail!("an organization named {} already exists", name.as_str());
+                return Err(taken());
             }
-            let org = organization::create(&mut conn, name.as_str(), SystemClock.now())?;
+            let org = match organization::create(&mut conn, name.as_str(), SystemClock.now()) {
+                Err(e) if tessera::db::is_unique_violation(&e) => return Err(taken()),
+                other => other?,
+            };
             println!("created organization {} (id {})", org.name, org.id);
             Ok(())
         }

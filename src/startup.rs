@@ -3,10 +3,11 @@
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::db::models::{organization, user};
+use crate::db::models::{client, organization, user};
 use crate::db::{self, DbError, Pool};
 use crate::domain::PlainSecret;
 use crate::error::AppError;
+use crate::extractors;
 use crate::mail::{MailSetupError, MailWorker};
 use crate::oauth::keys::{KeyError, KeyStore};
 use crate::oauth::throttles::TokenThrottles;
@@ -106,8 +107,10 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
-                .app_data(web::FormConfig::default().limit(MAX_BODY_BYTES))
-                .app_data(web::JsonConfig::default().limit(MAX_BODY_BYTES))
+                .app_data(extractors::form_config(MAX_BODY_BYTES))
+                .app_data(extractors::json_config(MAX_BODY_BYTES))
+                .app_data(extractors::query_config())
+                .app_data(extractors::path_config())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .wrap(
                     DefaultHeaders::new()
@@ -193,6 +196,10 @@ pub fn open_database(settings: &Settings, clock: &dyn Clock) -> Result<Pool, Sta
         tracing::info!(applied, "database migrated");
     }
     organization::ensure_default(&mut conn, clock.now()).map_err(DbError::from)?;
+    let folded = client::fill_folded_names(&mut conn).map_err(DbError::from)?;
+    if folded > 0 {
+        tracing::info!(folded, "folded application names for the grid");
+    }
     Ok(pool)
 }
 

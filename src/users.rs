@@ -66,7 +66,7 @@ pub fn create(
     actor: &Actor<'_>,
     now: NaiveDateTime,
 ) -> Result<User, UserError> {
-    crate::db::transaction(conn, |conn| {
+    let result = crate::db::transaction(conn, |conn| {
         if user::find_by_username(conn, account.username.as_str())?.is_some() {
             return Err(UserError::UsernameTaken);
         }
@@ -92,7 +92,14 @@ pub fn create(
         )?;
         record(conn, &created, "user_created", actor, now)?;
         Ok(created)
-    })
+    });
+    // A concurrent request created the same username between the check and the insert.
+    match result {
+        Err(UserError::Database(e)) if crate::db::is_unique_violation(&e) => {
+            Err(UserError::UsernameTaken)
+        }
+        other => other,
+    }
 }
 
 /// What an administrator may change on an existing account.
@@ -117,7 +124,7 @@ pub fn update(
         return Err(UserError::DemotingSelf);
     }
     crate::db::transaction(conn, |conn| {
-        user::get(conn, id)?.ok_or(UserError::NotFound)?;
+        let existing = user::get(conn, id)?.ok_or(UserError::NotFound)?;
         if let Some(org) = changes.organization_id
             && organization::get(conn, org)?.is_none()
         {
@@ -142,6 +149,13 @@ pub fn update(
             admin_session::delete_for_user(conn, id)?;
             refresh_token::revoke_for_user(conn, id, now)?;
         }
+        // Tokens carry the user's kind and act in the user's organization: after either
+        // changes they would act under facts that no longer hold, so they end here, as on
+        // disabling (ASVS 10.4.9).
+        if existing.kind() != changes.kind || existing.organization_id != changes.organization_id {
+            user::cut_off_tokens(conn, id, now)?;
+            refresh_token::revoke_for_user(conn, id, now)?;
+        }
         let updated = user::get(conn, id)?.ok_or(UserError::NotFound)?;
         record(conn, &updated, "user_updated", actor, now)?;
         Ok(updated)
@@ -159,11 +173,12 @@ pub fn set_enabled(
         return Err(UserError::DisablingSelf);
     }
     crate::db::transaction(conn, |conn| {
-        let existing = user::get(conn, id)?.ok_or(UserError::NotFound)?;
-        if existing.enabled == enabled {
-            return Ok(existing);
+        user::get(conn, id)?.ok_or(UserError::NotFound)?;
+        // Checked by the update itself: of two concurrent requests only the one that changed
+        // the row ends sessions and writes the audit row.
+        if user::set_enabled(conn, id, enabled, now)? == 0 {
+            return user::get(conn, id)?.ok_or(UserError::NotFound);
         }
-        user::set_enabled(conn, id, enabled, now)?;
         if !enabled {
             admin_session::delete_for_user(conn, id)?;
             refresh_token::revoke_for_user(conn, id, now)?;

@@ -94,6 +94,8 @@ pub async fn list(session: SignedIn, state: web::Data<AppState>) -> Result<HttpR
     list_page(&session, &state, String::new(), FieldErrors::default()).await
 }
 
+const NAME_TAKEN: &str = "An organization with this name already exists.";
+
 /// Parses the name and checks that no other organization has it.
 async fn checked_name(
     state: &AppState,
@@ -110,7 +112,7 @@ async fn checked_name(
     })
     .await?;
     if existing.is_some_and(|o| Some(o.id) != except) {
-        errors.add("name", "An organization with this name already exists.");
+        errors.add("name", NAME_TAKEN);
         return Ok(None);
     }
     Ok(Some(name))
@@ -128,9 +130,16 @@ pub async fn create(
     };
     let now = state.now();
     let created = crate::db::run(&state.pool, move |conn| {
-        organization::create(conn, name.as_str(), now).map_err(AppError::from)
+        Ok::<_, AppError>(organization::create(conn, name.as_str(), now))
     })
     .await?;
+    let created = match created {
+        Err(e) if crate::db::is_unique_violation(&e) => {
+            errors.add("name", NAME_TAKEN);
+            return list_page(&session, &state, form.name.clone(), errors).await;
+        }
+        other => other?,
+    };
     flash_and_redirect(
         &state,
         &session,
@@ -154,16 +163,27 @@ pub async fn edit_form(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let organization = load(&state, path.into_inner()).await?;
+    let name = organization.name.clone();
+    edit_page(&session, &state, organization, name, FieldErrors::default())
+}
+
+fn edit_page(
+    session: &SignedIn,
+    state: &AppState,
+    organization: Organization,
+    name: String,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
     render(&EditPage {
         layout: Layout::signed_in(
-            &session,
-            &state,
+            session,
+            state,
             format!("Rename {}", organization.name),
             "organizations",
         ),
-        name: organization.name.clone(),
+        name,
         organization,
-        errors: FieldErrors::default(),
+        errors,
     })
 }
 
@@ -178,23 +198,20 @@ pub async fn rename(
     let mut errors = FieldErrors::default();
     let Some(name) = checked_name(&state, &form.name, Some(organization.id), &mut errors).await?
     else {
-        return render(&EditPage {
-            layout: Layout::signed_in(
-                &session,
-                &state,
-                format!("Rename {}", organization.name),
-                "organizations",
-            ),
-            name: form.name.clone(),
-            organization,
-            errors,
-        });
+        return edit_page(&session, &state, organization, form.name.clone(), errors);
     };
     let id = organization.id;
-    crate::db::run(&state.pool, move |conn| {
-        organization::rename(conn, id, name.as_str()).map_err(AppError::from)
+    let renamed = crate::db::run(&state.pool, move |conn| {
+        Ok::<_, AppError>(organization::rename(conn, id, name.as_str()))
     })
     .await?;
+    if let Err(e) = renamed {
+        if !crate::db::is_unique_violation(&e) {
+            return Err(e.into());
+        }
+        errors.add("name", NAME_TAKEN);
+        return edit_page(&session, &state, organization, form.name.clone(), errors);
+    }
     flash_and_redirect(
         &state,
         &session,

@@ -194,9 +194,12 @@ where
     }
 }
 
-/// Case-insensitive matching that both backends understand.
-pub mod functions {
-    diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+/// Whether a statement failed on a unique constraint: a concurrent request got there first.
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //!
 //! A valid signature is not enough. Access tokens are not stored, so whether one still
 //! counts is decided here, at every request: the application must exist and be active, the
-//! user exist and be enabled, the token must be younger than the application's and the
+//! user exist, be enabled and still be one the application may act as (its kind and its
+//! organization), the token must be younger than the application's and the
 //! user's cut-offs (deactivation, disabling), and its `jti` must not be on the deny-list.
 
 use crate::db::DbConn;
@@ -125,7 +126,7 @@ fn still_valid(
     let Some(user) = user::get(conn, user_id)? else {
         return Ok(None);
     };
-    if !user.enabled
+    if !client.may_act_as(&user)
         || user.kind().as_str() != claims.tessera_kind
         || jwt::issued_before(claims.iat, user.tokens_revoked_before)
     {

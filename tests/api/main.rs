@@ -22,4 +22,6 @@ mod oauth_jwt;
 mod oauth_revoke_introspect;
 mod oauth_support;
 mod oauth_token_endpoint;
+mod races;
+mod tokens_follow_changes;
 mod users_and_organizations;

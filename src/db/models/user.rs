@@ -117,6 +117,13 @@ pub fn set_password_hash(
         .execute(conn)
 }
 
+/// Cuts off every access token acting as the user issued so far, without disabling them.
+pub fn cut_off_tokens(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set(users::tokens_revoked_before.eq(now))
+        .execute(conn)
+}
+
 /// Disabling also cuts off every token issued before now, so tokens acting as the user stop
 /// working at once and not only when they expire.
 pub fn set_enabled(
@@ -125,12 +132,15 @@ pub fn set_enabled(
     enabled: bool,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
+    // Only a row not already in the wanted state is changed: the row count tells the
+    // caller whether this call made the change.
+    let target = users::table.find(id).filter(users::enabled.ne(enabled));
     if enabled {
-        diesel::update(users::table.find(id))
+        diesel::update(target)
             .set((users::enabled.eq(true), users::updated_at.eq(now)))
             .execute(conn)
     } else {
-        diesel::update(users::table.find(id))
+        diesel::update(target)
             .set((
                 users::enabled.eq(false),
                 users::tokens_revoked_before.eq(now),
