@@ -76,7 +76,11 @@ impl Application {
         };
         let (setup_token, setup_link) = if needs_setup {
             let token = PlainSecret::generate("");
-            let link = format!("{}/admin/setup?token={}", settings.issuer, token.expose());
+            let link = format!(
+                "{}/admin/setup?token={}",
+                settings.base_url(),
+                token.expose()
+            );
             (Some(token.hash()), Some(link))
         } else {
             (None, None)

@@ -23,5 +23,6 @@ mod oauth_revoke_introspect;
 mod oauth_support;
 mod oauth_token_endpoint;
 mod races;
+mod raw_inputs;
 mod tokens_follow_changes;
 mod users_and_organizations;

@@ -31,7 +31,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(status::change),
             )
             .route("/{id}/delete", web::get().to(delete::confirm))
-            .route("/{id}/delete", web::post().to(delete::submit)),
+            .route("/{id}/delete", web::post().to(delete::submit))
+            .default_service(web::to(super::not_found)),
     );
 }
 

@@ -24,7 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/{id}/{action:(enable|disable)}",
                 web::post().to(status::change),
-            ),
+            )
+            .default_service(web::to(super::not_found)),
     );
 }
 
