@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod extractors;
+pub mod files;
 pub mod health;
 pub mod mail;
 pub mod oauth;

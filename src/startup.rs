@@ -68,6 +68,10 @@ impl Application {
     ) -> Result<Self, StartError> {
         let pool = open_database(&settings, clock.as_ref())?;
         let keys = load_keys(&settings)?;
+        let key_files_warning = crate::files::key_files_warning(&settings.keys_dir);
+        if let Some(warning) = &key_files_warning {
+            tracing::warn!("{warning}");
+        }
         let mail = MailWorker::from_settings(&settings)?;
         tracing::info!("mail goes to {}", mail.describe());
         let needs_setup = {
@@ -105,6 +109,7 @@ impl Application {
             token_throttles: TokenThrottles::default(),
             setup_token: Mutex::new(setup_token),
             mail_wakeup: Notify::new(),
+            key_files_warning,
         });
 
         let app_state = state.clone();
@@ -185,7 +190,7 @@ pub fn open_database(settings: &Settings, clock: &dyn Clock) -> Result<Pool, Sta
         && let db::DatabaseUrl::Sqlite(path) = &settings.database_url
         && let Some(dir) = path.parent()
     {
-        std::fs::create_dir_all(dir)
+        crate::files::create_private_dir_all(dir)
             .map_err(|e| StartError::CreateDir(dir.display().to_string(), e))?;
     }
     let pool_size = if settings.database_url.is_postgres() {

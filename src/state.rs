@@ -29,6 +29,9 @@ pub struct AppState {
     pub setup_token: Mutex<Option<SecretHash>>,
     /// Wakes the mail worker; see `mail_queued`.
     pub mail_wakeup: Notify,
+    /// Set at start when a private key file is readable by group or others: a banner on
+    /// every back-office page until it is fixed and Tessera restarted.
+    pub key_files_warning: Option<String>,
 }
 
 impl AppState {

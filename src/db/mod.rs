@@ -58,6 +58,8 @@ impl DatabaseUrl {
 pub enum DbError {
     #[error("the directory of the SQLite file {0} does not exist")]
     MissingDirectory(PathBuf),
+    #[error("cannot create the SQLite file {0}: {1}")]
+    CreateFile(PathBuf, std::io::Error),
     #[error("cannot open the database: {0}")]
     Connect(#[from] diesel::ConnectionError),
     #[error("cannot prepare the database connection: {0}")]
@@ -111,6 +113,13 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Pool, DbError> {
         && !dir.is_dir()
     {
         return Err(DbError::MissingDirectory(path.clone()));
+    }
+    if let DatabaseUrl::Sqlite(path) = url
+        && path.as_os_str() != ":memory:"
+    {
+        // SQLite creates its WAL and shared-memory files with the database file's mode.
+        crate::files::create_private_file(path)
+            .map_err(|e| DbError::CreateFile(path.clone(), e))?;
     }
     let manager = ConnectionManager { url: url.clone() };
     // Probe once so the caller sees the real error instead of r2d2's timeout message.

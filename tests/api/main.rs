@@ -22,6 +22,7 @@ mod oauth_jwt;
 mod oauth_revoke_introspect;
 mod oauth_support;
 mod oauth_token_endpoint;
+mod private_files;
 mod races;
 mod raw_inputs;
 mod tokens_follow_changes;
