@@ -17,5 +17,6 @@ pub mod passwords;
 pub mod startup;
 pub mod state;
 pub mod static_files;
+pub mod supervise;
 pub mod throttle;
 pub mod users;

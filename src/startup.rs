@@ -110,6 +110,7 @@ impl Application {
             setup_token: Mutex::new(setup_token),
             mail_wakeup: Notify::new(),
             key_files_warning,
+            mail_health: Default::default(),
         });
 
         let app_state = state.clone();
@@ -170,10 +171,18 @@ impl Application {
     }
 
     /// Serves until stopped, with the mail worker beside the server. The worker is a task of
-    /// its own, so a bug in it cannot take the server down (its rows wait in the outbox), and
-    /// it ends with the server.
+    /// its own, so a bug in it cannot take the server down (its rows wait in the outbox); a
+    /// panic is logged and the worker restarted after a back-off; it ends with the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let mail = tokio::spawn(self.mail.run(self.state));
+        let worker = Arc::new(self.mail);
+        let state = self.state;
+        let health = state.clone();
+        let mail = tokio::spawn(crate::supervise::supervise(
+            "mail worker",
+            crate::supervise::Backoff::DEFAULT,
+            move || worker.clone().run(state.clone()),
+            move || health.mail_health.stopped(),
+        ));
         let result = self.server.await;
         mail.abort();
         result

@@ -14,7 +14,7 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// How long a request may wait for a free connection before it fails with a 500.
-const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+pub const POOL_TIMEOUT: Duration = Duration::from_secs(5);
 /// SQLite serialises writers; a waiting writer retries for this long instead of failing.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 

@@ -1,6 +1,7 @@
 //! Mail: notices to application owners, written to an outbox in the same transaction as
 //! their cause and delivered by a worker.
 
+pub mod health;
 pub mod message;
 pub mod notices;
 pub mod transport;

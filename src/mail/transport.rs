@@ -11,7 +11,7 @@ use std::time::Duration;
 /// Each SMTP command must answer within this, so a hung server cannot stall the worker.
 const SMTP_COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
 /// And a whole message (connect, greet, authenticate, send) within this.
-const SMTP_MESSAGE_TIMEOUT: Duration = Duration::from_secs(30);
+pub const SMTP_MESSAGE_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub enum Mailer {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
