@@ -12,6 +12,7 @@ mod applications_tokens;
 mod browser;
 mod cli;
 mod foundation;
+mod http_property;
 mod interop;
 mod mail;
 mod oauth_bearer;
