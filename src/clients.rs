@@ -256,7 +256,7 @@ pub fn update(
         // keep acting under facts that no longer hold: they end here, as on deactivation
         // (ASVS 10.4.9).
         if existing.owner_user_id != spec.owner_user_id
-            || existing.grants != grants
+            || existing.grants() != spec.grants
             || existing.frontend != spec.frontend
         {
             client::cut_off_tokens(conn, id, now)?;

@@ -84,13 +84,13 @@ both_backends! {
         let app = spawn_app(backend).await;
         app.signed_in_admin().await;
         create_application(&app, "At home").await;
-        let owner = tessera::db::models::user::find_by_username(&mut app.conn(), "owner").unwrap().unwrap();
         let acme = tessera::db::models::organization::create(&mut app.conn(), "Acme", app.state.now()).unwrap();
         let spec = tessera::clients::ClientSpec {
             organization_id: acme.id,
             name: tessera::domain::ClientName::parse("Abroad").unwrap(),
             grants: tessera::domain::Grants::parse(["password"]).unwrap(),
-            owner_user_id: Some(owner.id),
+            // An owner must be of the application's organization; this one needs none.
+            owner_user_id: None,
             frontend: false,
         };
         let actor = tessera::clients::Actor { user_id: None, name: "test", ip: None };
