@@ -40,6 +40,7 @@ fn seeded_pool(dir: &std::path::Path) -> db::Pool {
                     },
                     owner_user_id: None,
                     creation_key: None,
+                    name_folded: &tessera::domain::fold(name),
                     created_at: now - chrono::TimeDelta::seconds(i as i64),
                     updated_at: now,
                 })

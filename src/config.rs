@@ -166,6 +166,11 @@ impl Settings {
     pub fn secure_cookies(&self) -> bool {
         self.issuer.starts_with("https://")
     }
+
+    /// The issuer without a trailing slash, for building Tessera's own URLs.
+    pub fn base_url(&self) -> &str {
+        self.issuer.trim_end_matches('/')
+    }
 }
 
 fn error(setting: &str, reason: impl Into<String>) -> ConfigError {
@@ -186,7 +191,9 @@ fn parse_issuer(url: &str) -> Result<String, ConfigError> {
             "expected a URL without query or fragment",
         ));
     }
-    Ok(url.trim_end_matches('/').to_owned())
+    // RFC 8414 §3.3 and RFC 9068 §4: the issuer is compared as a string, so it is kept
+    // exactly as configured, a trailing slash included.
+    Ok(url.to_owned())
 }
 
 fn parse_bool(
@@ -294,9 +301,10 @@ mod tests {
     }
 
     #[test]
-    fn the_issuer_loses_its_trailing_slash() {
+    fn the_issuer_is_used_exactly_with_its_trailing_slash_rfc_8414_section_3_3() {
         let s = settings(&[("TESSERA_ISSUER", "https://auth.example.com/")]).unwrap();
-        assert_eq!(s.issuer, "https://auth.example.com");
+        assert_eq!(s.issuer, "https://auth.example.com/");
+        assert_eq!(s.base_url(), "https://auth.example.com");
         assert!(s.secure_cookies());
     }
 

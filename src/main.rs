@@ -198,7 +198,7 @@ fn run(command: Command) -> anyhow::Result<()> {
 
 fn serve(settings: Settings) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
-        let issuer = settings.issuer.clone();
+        let issuer = settings.base_url().to_owned();
         let ip = settings.bind.ip();
         let app = Application::build(settings).await?;
         tracing::info!("Tessera is listening on http://{ip}:{}", app.port());

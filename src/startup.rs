@@ -3,10 +3,11 @@
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::db::models::{organization, user};
+use crate::db::models::{client, organization, user};
 use crate::db::{self, DbError, Pool};
 use crate::domain::PlainSecret;
 use crate::error::AppError;
+use crate::extractors;
 use crate::mail::{MailSetupError, MailWorker};
 use crate::metrics::Metrics;
 use crate::oauth::keys::{KeyError, KeyStore};
@@ -73,6 +74,10 @@ impl Application {
         let changes = Changes::new();
         let pool = open_database_observed(&settings, clock.as_ref(), changes.clone())?;
         let keys = load_keys(&settings)?;
+        let key_files_warning = crate::files::key_files_warning(&settings.keys_dir);
+        if let Some(warning) = &key_files_warning {
+            tracing::warn!("{warning}");
+        }
         let mail = MailWorker::from_settings(&settings)?;
         tracing::info!("mail goes to {}", mail.describe());
         let needs_setup = {
@@ -81,7 +86,11 @@ impl Application {
         };
         let (setup_token, setup_link) = if needs_setup {
             let token = PlainSecret::generate("");
-            let link = format!("{}/admin/setup?token={}", settings.issuer, token.expose());
+            let link = format!(
+                "{}/admin/setup?token={}",
+                settings.base_url(),
+                token.expose()
+            );
             (Some(token.hash()), Some(link))
         } else {
             (None, None)
@@ -112,14 +121,18 @@ impl Application {
             read_model: ReadModel::new(changes),
             metrics,
             usage,
+            key_files_warning,
+            mail_health: Default::default(),
         });
 
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
-                .app_data(web::FormConfig::default().limit(MAX_BODY_BYTES))
-                .app_data(web::JsonConfig::default().limit(MAX_BODY_BYTES))
+                .app_data(extractors::form_config(MAX_BODY_BYTES))
+                .app_data(extractors::json_config(MAX_BODY_BYTES))
+                .app_data(extractors::query_config())
+                .app_data(extractors::path_config())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .wrap(from_fn(crate::logging::request_id))
                 .wrap(
@@ -183,7 +196,8 @@ impl Application {
     /// Serves until stopped, with the mail worker, the sharing of throttle failures, the read
     /// model's refresher, the usage flush and the metrics listener beside the server. Each is
     /// a task of its own, so a bug in one cannot take the server down (mail waits in the
-    /// outbox), and they end with the server, the usage counted since the last flush written
+    /// outbox); a panic of the mail worker is logged and the worker restarted after a
+    /// back-off. They end with the server, the usage counted since the last flush written
     /// first.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let refresher = self
@@ -191,7 +205,14 @@ impl Application {
             .read_model
             .start(self.state.settings.database_url.clone());
         let throttles = tokio::spawn(crate::throttle::shared::run(self.state.clone()));
-        let mail = tokio::spawn(self.mail.run(self.state.clone()));
+        let worker = Arc::new(self.mail);
+        let (state, health) = (self.state.clone(), self.state.clone());
+        let mail = tokio::spawn(crate::supervise::supervise(
+            "mail worker",
+            crate::supervise::Backoff::DEFAULT,
+            move || worker.clone().run(state.clone()),
+            move || health.mail_health.stopped(),
+        ));
         let usage = tokio::spawn(crate::usage::run(self.state.clone()));
         let metrics = self.metrics_server.map(|(server, _)| {
             let handle = server.handle();
@@ -257,7 +278,7 @@ pub fn open_database_observed(
         && let db::DatabaseUrl::Sqlite(path) = &settings.database_url
         && let Some(dir) = path.parent()
     {
-        std::fs::create_dir_all(dir)
+        crate::files::create_private_dir_all(dir)
             .map_err(|e| StartError::CreateDir(dir.display().to_string(), e))?;
     }
     let pool_size = if settings.database_url.is_postgres() {
@@ -272,6 +293,10 @@ pub fn open_database_observed(
         tracing::info!(applied, "database migrated");
     }
     organization::ensure_default(&mut conn, clock.now()).map_err(DbError::from)?;
+    let folded = client::fill_folded_names(&mut conn).map_err(DbError::from)?;
+    if folded > 0 {
+        tracing::info!(folded, "folded application names for the grid");
+    }
     Ok(pool)
 }
 

@@ -38,6 +38,11 @@ pub struct AppState {
     pub read_model: Arc<ReadModel>,
     pub metrics: Metrics,
     pub usage: Usage,
+    /// Set at start when a private key file is readable by group or others: a banner on
+    /// every back-office page until it is fixed and Tessera restarted.
+    pub key_files_warning: Option<String>,
+    /// Whether the mail worker runs and the outbox moves, for `/readyz`.
+    pub mail_health: crate::mail::health::MailHealth,
 }
 
 impl AppState {

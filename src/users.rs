@@ -78,11 +78,18 @@ pub fn create(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<User, UserError> {
-    crate::db::transaction(conn, |conn| {
+    let result = crate::db::transaction(conn, |conn| {
         let created = insert(conn, account, now)?;
         record(conn, &created, AuditAction::UserCreated, actor, now)?;
         Ok(created)
-    })
+    });
+    // A concurrent request created the same username between the check and the insert.
+    match result {
+        Err(UserError::Database(e)) if crate::db::is_unique_violation(&e) => {
+            Err(UserError::UsernameTaken)
+        }
+        other => other,
+    }
 }
 
 /// Creates the first administrator through the one-time setup link, in the default
@@ -126,7 +133,7 @@ pub fn update(
         return Err(UserError::DemotingSelf);
     }
     crate::db::transaction(conn, |conn| {
-        user::get(conn, id)?.ok_or(UserError::NotFound)?;
+        let existing = user::get(conn, id)?.ok_or(UserError::NotFound)?;
         if let Some(org) = changes.organization_id
             && organization::get(conn, org)?.is_none()
         {
@@ -149,6 +156,13 @@ pub fn update(
             // opened closes with it.
             user::set_password_hash(conn, id, hash, now)?;
             end_sessions_and_tokens(conn, id, now)?;
+        }
+        // Tokens carry the user's kind and act in the user's organization: after either
+        // changes they would act under facts that no longer hold, so they end here, as on
+        // disabling (ASVS 10.4.9).
+        if existing.kind() != changes.kind || existing.organization_id != changes.organization_id {
+            user::cut_off_tokens(conn, id, now)?;
+            refresh_token::revoke_for_user(conn, id, now)?;
         }
         let updated = user::get(conn, id)?.ok_or(UserError::NotFound)?;
         record(conn, &updated, AuditAction::UserUpdated, actor, now)?;

@@ -11,6 +11,8 @@ pub struct Layout {
     pub flash: Option<String>,
     /// Oro's banner: without signing keys no token can be issued.
     pub keys_warning: Option<String>,
+    /// A private key file others may read (Oro shows one when the key is not 0600).
+    pub key_files_warning: Option<String>,
     pub section: &'static str,
 }
 
@@ -28,6 +30,7 @@ impl Layout {
             csrf_token: session.csrf_token.clone(),
             flash: session.flash.clone(),
             keys_warning: state.keys.as_ref().err().map(ToString::to_string),
+            key_files_warning: state.key_files_warning.clone(),
             section,
         }
     }
@@ -40,6 +43,7 @@ impl Layout {
             csrf_token,
             flash: None,
             keys_warning: None,
+            key_files_warning: None,
             section: "",
         }
     }

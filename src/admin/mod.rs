@@ -40,7 +40,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Unknown back-office addresses answer 404 only to signed-in users; others go to sign-in.
+/// Unknown back-office addresses, and known ones asked with another method, answer 404
+/// only to signed-in users; others go to sign-in. Nested scopes name it as their default
+/// too, since actix does not hand their misses to the enclosing scope.
 async fn not_found(_: SignedIn) -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
 }

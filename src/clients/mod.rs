@@ -36,6 +36,8 @@ pub enum ClientError {
     UnknownOwner,
     #[error("The owner is disabled.")]
     OwnerDisabled,
+    #[error("The owner must be a member of this organization.")]
+    OwnerInOtherOrganization,
     #[error("The owner of a frontend application must be a customer user.")]
     FrontendNeedsCustomerOwner,
     #[error("The owner of a back-office application must be a back-office user.")]
@@ -58,6 +60,7 @@ impl ClientError {
             Self::OwnerRequired
             | Self::UnknownOwner
             | Self::OwnerDisabled
+            | Self::OwnerInOtherOrganization
             | Self::FrontendNeedsCustomerOwner
             | Self::BackofficeNeedsBackofficeOwner => "owner",
             Self::UnknownOrganization => "organization",
@@ -86,6 +89,10 @@ fn check(
             let owner = user::get(conn, owner_id)?.ok_or(ClientError::UnknownOwner)?;
             if !owner.enabled {
                 return Err(ClientError::OwnerDisabled);
+            }
+            // Its tokens act as the owner, so in the owner's organization.
+            if owner.organization_id != Some(organization_id) {
+                return Err(ClientError::OwnerInOtherOrganization);
             }
             match (spec.frontend, owner.kind()) {
                 (true, UserKind::Backoffice) => {
@@ -151,6 +158,7 @@ pub fn register(
             &NewClient {
                 organization_id: spec.organization_id,
                 name: spec.name.as_str(),
+                name_folded: &spec.name.folded(),
                 client_id: &client_id,
                 active: spec.active,
                 frontend: spec.frontend,
@@ -176,18 +184,16 @@ pub fn register(
         crate::readmodel::record_change(conn)?;
         Ok((created, secret))
     });
-    // Two submissions racing past the lookup: the unique key lets one through.
+    // Two requests racing past the checks: the unique keys let one through. The other was
+    // either the same form submitted twice or another application of the same name.
     match result {
-        Err(ClientError::Database(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        ))) if creation_key.is_some() => {
-            let key = creation_key.unwrap_or_default();
-            match client::find_by_creation_key(conn, key)? {
+        Err(ClientError::Database(e)) if crate::db::is_unique_violation(&e) => match creation_key {
+            Some(key) => match client::find_by_creation_key(conn, key)? {
                 Some(existing) => Err(ClientError::AlreadyCreated(Box::new(existing))),
                 None => Err(ClientError::NameTaken),
-            }
-        }
+            },
+            None => Err(ClientError::NameTaken),
+        },
         other => other,
     }
 }
@@ -201,20 +207,32 @@ pub fn update(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<Client, ClientError> {
-    crate::db::transaction(conn, |conn| {
+    let result = crate::db::transaction(conn, |conn| {
         let existing = client::get(conn, id)?.ok_or(ClientError::NotFound)?;
         check(conn, spec, existing.organization_id, Some(id))?;
+        let grants = spec.grants.to_stored();
         client::update(
             conn,
             id,
             &ClientChangeset {
                 name: spec.name.as_str(),
+                name_folded: &spec.name.folded(),
                 frontend: spec.frontend,
-                grants: &spec.grants.to_stored(),
+                grants: &grants,
                 owner_user_id: Some(spec.owner_user_id),
                 updated_at: now,
             },
         )?;
+        // Tokens issued under another owner, other grants or the other kind of user would
+        // keep acting under facts that no longer hold: they end here, as on deactivation
+        // (ASVS 10.4.9).
+        if existing.owner_user_id != spec.owner_user_id
+            || existing.grants() != spec.grants
+            || existing.frontend != spec.frontend
+        {
+            client::cut_off_tokens(conn, id, now)?;
+            refresh_token::revoke_for_client(conn, id, now)?;
+        }
         let updated = client::get(conn, id)?.ok_or(ClientError::NotFound)?;
         record(conn, &updated, AuditAction::ClientUpdated, actor, now)?;
         if updated.owner_user_id != existing.owner_user_id {
@@ -223,7 +241,13 @@ pub fn update(
         }
         crate::readmodel::record_change(conn)?;
         switch(conn, id, spec.active, actor, now)
-    })
+    });
+    match result {
+        Err(ClientError::Database(e)) if crate::db::is_unique_violation(&e) => {
+            Err(ClientError::NameTaken)
+        }
+        other => other,
+    }
 }
 
 /// Lets the application obtain tokens again. Activating an active one changes nothing.

@@ -16,7 +16,7 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// How long a request may wait for a free connection before it fails with a 500.
-const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+pub const POOL_TIMEOUT: Duration = Duration::from_secs(5);
 /// SQLite serialises writers; a waiting writer retries for this long instead of failing.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 
@@ -60,6 +60,8 @@ impl DatabaseUrl {
 pub enum DbError {
     #[error("the directory of the SQLite file {0} does not exist")]
     MissingDirectory(PathBuf),
+    #[error("cannot create the SQLite file {0}: {1}")]
+    CreateFile(PathBuf, std::io::Error),
     #[error("cannot open the database: {0}")]
     Connect(#[from] diesel::ConnectionError),
     #[error("cannot prepare the database connection: {0}")]
@@ -138,6 +140,13 @@ pub fn connect_observed(
         && !dir.is_dir()
     {
         return Err(DbError::MissingDirectory(path.clone()));
+    }
+    if let DatabaseUrl::Sqlite(path) = url
+        && path.as_os_str() != ":memory:"
+    {
+        // SQLite creates its WAL and shared-memory files with the database file's mode.
+        crate::files::create_private_file(path)
+            .map_err(|e| DbError::CreateFile(path.clone(), e))?;
     }
     let manager = ConnectionManager {
         url: url.clone(),
@@ -234,9 +243,12 @@ where
     }
 }
 
-/// Case-insensitive matching that both backends understand.
-pub mod functions {
-    diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+/// Whether a statement failed on a unique constraint: a concurrent request got there first.
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
 }
 
 #[cfg(test)]

@@ -65,6 +65,7 @@ diesel::table! {
         updated_at -> Timestamp,
         last_used_at -> Nullable<Timestamp>,
         tokens_revoked_before -> Nullable<Timestamp>,
+        name_folded -> Text,
     }
 }
 

@@ -12,7 +12,7 @@ mod username;
 
 pub use email::Email;
 pub use grant_type::{GrantType, Grants};
-pub use name::{ClientName, OrganizationName, PersonName};
+pub use name::{ClientName, OrganizationName, PersonName, fold};
 pub use password::Password;
 pub use scope::Scope;
 pub use secret::{PlainSecret, SecretHash};

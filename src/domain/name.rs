@@ -20,6 +20,12 @@ fn parse_name(raw: &str, what: &str, label: &str, max: usize) -> Result<String, 
     Ok(value.to_owned())
 }
 
+/// Case folding done by Tessera rather than by the database, so that `ärzte` finds `Ärzte`
+/// on SQLite (whose `lower()` knows ASCII only) exactly as on PostgreSQL, and both sort alike.
+pub fn fold(text: &str) -> String {
+    text.to_lowercase()
+}
+
 macro_rules! name_type {
     ($(#[$doc:meta])* $name:ident, $what:literal, $label:literal, $max:literal) => {
         $(#[$doc])*
@@ -33,6 +39,11 @@ macro_rules! name_type {
 
             pub fn as_str(&self) -> &str {
                 &self.0
+            }
+
+            /// The name in Unicode lower case, as stored for filtering and sorting.
+            pub fn folded(&self) -> String {
+                fold(&self.0)
             }
         }
     };
@@ -67,6 +78,15 @@ mod tests {
         );
         assert!(ClientName::parse(&"x".repeat(255)).is_ok());
         assert!(OrganizationName::parse("a\u{7}b").is_err());
+    }
+
+    #[test]
+    fn folding_lowers_every_script_not_only_ascii() {
+        assert_eq!(
+            ClientName::parse("Ärzte ΣΟΦΙΑ").unwrap().folded(),
+            "ärzte σοφια"
+        );
+        assert_eq!(fold("ÄRZTE"), fold("ärzte"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! report), queued to an outbox in the same transaction as their cause, and delivered by a
 //! worker.
 
+pub mod health;
 pub mod message;
 pub mod transport;
 pub mod worker;

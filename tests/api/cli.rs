@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn tessera(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+pub fn tessera(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tessera"));
     cmd.current_dir(dir).args(args).env("RUST_LOG", "warn");
     for (k, _) in std::env::vars() {
@@ -15,7 +15,7 @@ fn tessera(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("run tessera")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 

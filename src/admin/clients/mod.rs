@@ -32,7 +32,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/{id}/deactivate", web::post().to(status::deactivate))
             .route("/{id}/delete", web::get().to(delete::confirm))
-            .route("/{id}/delete", web::post().to(delete::delete)),
+            .route("/{id}/delete", web::post().to(delete::delete))
+            .default_service(web::to(super::not_found)),
     );
 }
 

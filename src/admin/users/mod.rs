@@ -22,7 +22,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}/edit", web::post().to(form::save))
             .route("/{id}/enable", web::post().to(status::enable))
             .route("/{id}/disable", web::get().to(status::confirm_disable))
-            .route("/{id}/disable", web::post().to(status::disable)),
+            .route("/{id}/disable", web::post().to(status::disable))
+            .default_service(web::to(super::not_found)),
     );
 }
 

@@ -41,6 +41,15 @@ impl Client {
             crate::domain::UserKind::Backoffice
         }
     }
+
+    /// Whether tokens of this application may act as `user` today: enabled, of the
+    /// application's kind and a member of its organization. Checked when a token is issued,
+    /// refreshed and presented, so a user moved or changed since is refused everywhere.
+    pub fn may_act_as(&self, user: &crate::db::models::user::User) -> bool {
+        user.enabled
+            && user.kind() == self.user_kind()
+            && user.organization_id == Some(self.organization_id)
+    }
 }
 
 #[derive(Insertable)]
@@ -55,6 +64,7 @@ pub struct NewClient<'a> {
     pub grants: &'a str,
     pub owner_user_id: Option<i64>,
     pub creation_key: Option<&'a str>,
+    pub name_folded: &'a str,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -63,6 +73,7 @@ pub struct NewClient<'a> {
 #[diesel(table_name = clients)]
 pub struct ClientChangeset<'a> {
     pub name: &'a str,
+    pub name_folded: &'a str,
     pub frontend: bool,
     pub grants: &'a str,
     pub owner_user_id: Option<Option<i64>>,
@@ -182,6 +193,20 @@ pub fn cut_off_tokens(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryRe
         .execute(conn)
 }
 
+/// Gives the folded name to rows that have none yet (rows from before the column existed).
+pub fn fill_folded_names(conn: &mut DbConn) -> QueryResult<usize> {
+    let rows: Vec<(i64, String)> = clients::table
+        .filter(clients::name_folded.eq(""))
+        .select((clients::id, clients::name))
+        .load(conn)?;
+    for (id, name) in &rows {
+        diesel::update(clients::table.find(id))
+            .set(clients::name_folded.eq(crate::domain::fold(name)))
+            .execute(conn)?;
+    }
+    Ok(rows.len())
+}
+
 /// Deletes the application; its secrets and refresh tokens go with it (ON DELETE CASCADE).
 pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
     diesel::delete(clients::table.find(id)).execute(conn)
@@ -284,8 +309,7 @@ pub struct GridRow {
 
 /// `%` and `_` typed by a person are literal characters, not wildcards.
 fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .to_lowercase()
+    let escaped = crate::domain::fold(text)
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
@@ -294,7 +318,6 @@ fn like_pattern(text: &str) -> String {
 
 macro_rules! grid_query {
     ($filter:expr) => {{
-        use crate::db::functions::lower;
         use crate::db::schema::{organizations, users};
         let filter: &GridFilter = $filter;
         let mut query = clients::table
@@ -302,7 +325,7 @@ macro_rules! grid_query {
             .left_join(users::table)
             .into_boxed();
         if let Some(name) = filter.name.as_deref() {
-            query = query.filter(lower(clients::name).like(like_pattern(name)).escape('\\'));
+            query = query.filter(clients::name_folded.like(like_pattern(name)).escape('\\'));
         }
         if let Some(org) = filter.organization_id {
             query = query.filter(clients::organization_id.eq(org));
@@ -329,7 +352,6 @@ pub fn grid(
     offset: i64,
     limit: i64,
 ) -> QueryResult<(Vec<GridRow>, i64)> {
-    use crate::db::functions::lower;
     use crate::db::schema::{organizations, users};
     let total: i64 = grid_query!(filter).count().get_result(conn)?;
     let query = grid_query!(filter).select((
@@ -338,8 +360,8 @@ pub fn grid(
         users::username.nullable(),
     ));
     let query = match (sort, descending) {
-        (GridSort::Name, false) => query.order((lower(clients::name).asc(), clients::id.asc())),
-        (GridSort::Name, true) => query.order((lower(clients::name).desc(), clients::id.desc())),
+        (GridSort::Name, false) => query.order((clients::name_folded.asc(), clients::id.asc())),
+        (GridSort::Name, true) => query.order((clients::name_folded.desc(), clients::id.desc())),
         (GridSort::Created, false) => query.order((clients::created_at.asc(), clients::id.asc())),
         (GridSort::Created, true) => query.order((clients::created_at.desc(), clients::id.desc())),
         // "Never used" sorts last either way, on both databases.

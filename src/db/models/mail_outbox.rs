@@ -151,6 +151,15 @@ pub fn claim_due(
     Ok(claimed)
 }
 
+/// When the longest-due pending row came due, if any row is due at `now`.
+pub fn oldest_due(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Option<NaiveDateTime>> {
+    mail_outbox::table
+        .filter(mail_outbox::status.eq(MailStatus::Pending.as_str()))
+        .filter(mail_outbox::next_attempt_at.le(now))
+        .select(diesel::dsl::min(mail_outbox::next_attempt_at))
+        .first(conn)
+}
+
 pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(
         mail_outbox::table

@@ -117,8 +117,6 @@ pub fn set_password_hash(
         .execute(conn)
 }
 
-/// Disabling also cuts off every token issued before now, so tokens acting as the user stop
-/// working at once and not only when they expire.
 /// Sets `enabled` when it is not already so; false when another change got there first.
 pub fn set_enabled(
     conn: &mut DbConn,
