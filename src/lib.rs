@@ -1,10 +1,13 @@
 //! Tessera: a back-office for OAuth 2.0 applications and the authorization server that
 //! issues their tokens, in one process over one database.
 
+pub mod account;
 pub mod admin;
 pub mod clients;
 pub mod clock;
 pub mod config;
+pub mod consents;
+pub mod csrf;
 pub mod db;
 pub mod domain;
 pub mod error;

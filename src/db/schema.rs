@@ -27,6 +27,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    authorization_codes (id) {
+        id -> BigInt,
+        code_hash -> Text,
+        client_id -> BigInt,
+        user_id -> BigInt,
+        redirect_uri -> Text,
+        redirect_uri_given -> Bool,
+        scope -> Text,
+        code_challenge -> Nullable<Text>,
+        code_challenge_method -> Nullable<Text>,
+        auth_time -> Timestamp,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        family_id -> Nullable<Text>,
+        access_jti -> Nullable<Text>,
+        access_expires_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     client_secrets (id) {
         id -> BigInt,
         client_id -> BigInt,
@@ -58,6 +79,21 @@ diesel::table! {
         updated_at -> Timestamp,
         last_used_at -> Nullable<Timestamp>,
         tokens_revoked_before -> Nullable<Timestamp>,
+        skip_consent -> Bool,
+        allow_plain_pkce -> Bool,
+        allow_implicit -> Bool,
+    }
+}
+
+diesel::table! {
+    consents (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        client_id -> BigInt,
+        scope -> Text,
+        granted_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        tokens_revoked_before -> Nullable<Timestamp>,
     }
 }
 
@@ -83,6 +119,28 @@ diesel::table! {
         id -> BigInt,
         name -> Text,
         created_at -> Timestamp,
+        display_name -> Text,
+        support_email -> Text,
+        privacy_policy_url -> Text,
+        terms_of_service_url -> Text,
+    }
+}
+
+diesel::table! {
+    pending_authorizations (id) {
+        id -> BigInt,
+        handle_hash -> Text,
+        client_id -> BigInt,
+        response_type -> Text,
+        redirect_uri -> Text,
+        redirect_uri_given -> Bool,
+        scope -> Text,
+        state -> Nullable<Text>,
+        code_challenge -> Nullable<Text>,
+        code_challenge_method -> Nullable<Text>,
+        prompt -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
     }
 }
 
@@ -110,6 +168,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    sso_sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> BigInt,
         username -> Text,
@@ -128,21 +197,31 @@ diesel::table! {
 
 diesel::joinable!(admin_sessions -> users (user_id));
 diesel::joinable!(audit_events -> users (actor_user_id));
+diesel::joinable!(authorization_codes -> clients (client_id));
+diesel::joinable!(authorization_codes -> users (user_id));
 diesel::joinable!(client_secrets -> clients (client_id));
 diesel::joinable!(clients -> organizations (organization_id));
 diesel::joinable!(clients -> users (owner_user_id));
+diesel::joinable!(consents -> clients (client_id));
+diesel::joinable!(consents -> users (user_id));
+diesel::joinable!(pending_authorizations -> clients (client_id));
 diesel::joinable!(refresh_tokens -> clients (client_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(sso_sessions -> users (user_id));
 diesel::joinable!(users -> organizations (organization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     admin_sessions,
     audit_events,
+    authorization_codes,
     client_secrets,
     clients,
+    consents,
     mail_outbox,
     organizations,
+    pending_authorizations,
     refresh_tokens,
     revoked_access_tokens,
+    sso_sessions,
     users,
 );

@@ -4,18 +4,30 @@ use std::fmt;
 /// The RFC 6749 grants an application may be allowed to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum GrantType {
+    AuthorizationCode,
     ClientCredentials,
     Password,
     RefreshToken,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 3] = [Self::ClientCredentials, Self::Password, Self::RefreshToken];
-    /// What an administrator can pick for an application; refresh tokens come with `password`.
-    pub const SELECTABLE: [GrantType; 2] = [Self::ClientCredentials, Self::Password];
+    pub const ALL: [GrantType; 4] = [
+        Self::AuthorizationCode,
+        Self::ClientCredentials,
+        Self::Password,
+        Self::RefreshToken,
+    ];
+    /// What an administrator can pick for an application; refresh tokens come with
+    /// `authorization_code` and `password`.
+    pub const SELECTABLE: [GrantType; 3] = [
+        Self::AuthorizationCode,
+        Self::ClientCredentials,
+        Self::Password,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::AuthorizationCode => "authorization_code",
             Self::ClientCredentials => "client_credentials",
             Self::Password => "password",
             Self::RefreshToken => "refresh_token",
@@ -24,6 +36,7 @@ impl GrantType {
 
     pub fn label(self) -> &'static str {
         match self {
+            Self::AuthorizationCode => "Authorization code",
             Self::ClientCredentials => "Client credentials",
             Self::Password => "Password",
             Self::RefreshToken => "Refresh token",

@@ -49,6 +49,11 @@ pub struct AuthenticatedClient {
     pub secret_id: i64,
 }
 
+/// Whether the request carries no client secret at all, as a public client's does.
+pub fn presents_no_secret(req: &HttpRequest, params: &Params) -> bool {
+    req.headers().get(header::AUTHORIZATION).is_none() && params.get("client_secret").is_none()
+}
+
 /// Picks the one set of credentials the request carries.
 pub fn credentials(req: &HttpRequest, params: &Params) -> Result<Credentials, OAuthError> {
     let basic = match req.headers().get(header::AUTHORIZATION) {

@@ -12,6 +12,9 @@ use std::collections::BTreeSet;
 /// Clients authenticate to every endpoint the same two ways (RFC 6749 §2.3.1).
 const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
 
+/// `token` (implicit) is answered only for applications an administrator enabled it for.
+const RESPONSE_TYPES: [&str; 2] = ["code", "token"];
+
 /// Public keys change only at a restart, and verifiers refetch on an unknown `kid`.
 const JWKS_MAX_AGE: &str = "public, max-age=300";
 
@@ -38,12 +41,15 @@ pub async fn document(state: web::Data<AppState>) -> Result<HttpResponse, OAuthE
         .collect();
     Ok(HttpResponse::Ok().json(json!({
         "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/oauth2-authorize"),
         "token_endpoint": format!("{issuer}/oauth2-token"),
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
         "revocation_endpoint": format!("{issuer}/oauth2-revoke"),
         "introspection_endpoint": format!("{issuer}/oauth2-introspect"),
         "grant_types_supported": grants,
-        "response_types_supported": [],
+        "response_types_supported": RESPONSE_TYPES,
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true,
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": AUTH_METHODS,

@@ -1,6 +1,7 @@
-//! The authorization server: the token, revocation and introspection endpoints, discovery,
-//! and the bearer guard of Tessera's own API.
+//! The authorization server: the authorization, token, revocation and introspection
+//! endpoints, discovery, and the bearer guard of Tessera's own API.
 
+pub mod authorize;
 pub mod bearer;
 pub mod client_auth;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod keys;
 pub mod me;
 pub mod metadata;
 pub mod params;
+pub mod pkce;
 pub mod revoke;
 pub mod throttles;
 pub mod token;

@@ -38,6 +38,12 @@ pub async fn handle(
     if let Err(why) = &state.keys {
         return Err(OAuthError::KeysUnavailable(why.clone()));
     }
+    if grant_type == GrantType::AuthorizationCode.as_str()
+        && client_auth::presents_no_secret(&req, &params)
+    {
+        let issued = grants::authorization_code::issue_public(&state, &params).await?;
+        return Ok(respond(&issued));
+    }
     let auth = client_auth::authenticate(&state, &req, &params).await?;
     let grant = GrantType::parse(grant_type)
         .filter(|g| *g != GrantType::RefreshToken || state.settings.refresh_tokens)
@@ -48,6 +54,9 @@ pub async fn handle(
         ));
     }
     let issued = match grant {
+        GrantType::AuthorizationCode => {
+            grants::authorization_code::issue(&state, &auth.client, &params).await?
+        }
         GrantType::ClientCredentials => grants::client_credentials::issue(&state, &auth, &params)?,
         GrantType::Password => grants::password::issue(&state, &req, &auth, &params).await?,
         GrantType::RefreshToken => grants::refresh_token::issue(&state, &auth, &params).await?,
@@ -56,12 +65,14 @@ pub async fn handle(
     Ok(respond(&issued))
 }
 
-/// Refresh tokens come with the password grant: an application that may sign users in may
-/// keep them signed in.
-fn may_use(client: &Client, grant: GrantType) -> bool {
+/// Refresh tokens come with the grants that sign people in: an application that may sign
+/// them in may keep them signed in.
+pub fn may_use(client: &Client, grant: GrantType) -> bool {
     let grants = client.grants();
     match grant {
-        GrantType::RefreshToken => grants.contains(GrantType::Password),
+        GrantType::RefreshToken => {
+            grants.contains(GrantType::Password) || grants.contains(GrantType::AuthorizationCode)
+        }
         other => grants.contains(other),
     }
 }

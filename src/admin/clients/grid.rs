@@ -153,7 +153,7 @@ struct GridPage {
     per_page: i64,
     page_sizes: [i64; 4],
     organizations: Vec<Organization>,
-    grants: [GrantType; 2],
+    grants: [GrantType; 3],
     first_row: i64,
     last_row: i64,
     filtered: bool,

@@ -247,6 +247,53 @@ pub fn find_for_authentication(
     }))
 }
 
+/// What an administrator set about the authorization endpoint for an application.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = clients)]
+pub struct AuthorizeOptions {
+    /// A trusted first-party application: people are not asked to consent.
+    pub skip_consent: bool,
+    /// A legacy application may send PKCE challenges with the `plain` method.
+    pub allow_plain_pkce: bool,
+    /// A legacy application may use the implicit flow (RFC 9700 §2.1.2 advises against it).
+    pub allow_implicit: bool,
+}
+
+/// An application by its public id, with its authorization-endpoint options.
+pub fn find_for_authorize(
+    conn: &mut DbConn,
+    client_id: &str,
+) -> QueryResult<Option<(Client, AuthorizeOptions)>> {
+    clients::table
+        .filter(clients::client_id.eq(client_id))
+        .select((Client::as_select(), AuthorizeOptions::as_select()))
+        .first(conn)
+        .optional()
+}
+
+pub fn authorize_options(conn: &mut DbConn, id: i64) -> QueryResult<AuthorizeOptions> {
+    clients::table
+        .find(id)
+        .select(AuthorizeOptions::as_select())
+        .first(conn)
+}
+
+pub fn set_authorize_options(
+    conn: &mut DbConn,
+    id: i64,
+    options: AuthorizeOptions,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(clients::table.find(id))
+        .set((
+            clients::skip_consent.eq(options.skip_consent),
+            clients::allow_plain_pkce.eq(options.allow_plain_pkce),
+            clients::allow_implicit.eq(options.allow_implicit),
+            clients::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
 /// What the applications grid can filter by; every field is optional.
 #[derive(Debug, Default, Clone)]
 pub struct GridFilter {

@@ -2,10 +2,14 @@
 
 pub mod admin_session;
 pub mod audit_event;
+pub mod authorization_code;
 pub mod client;
 pub mod client_secret;
+pub mod consent;
 pub mod mail_outbox;
 pub mod organization;
+pub mod pending_authorization;
 pub mod refresh_token;
 pub mod revoked_access_token;
+pub mod sso_session;
 pub mod user;

@@ -1,6 +1,7 @@
 //! The grants of RFC 6749 that Tessera issues tokens for, and what they share: the scope
 //! rule, the access token and the refresh token.
 
+pub mod authorization_code;
 pub mod client_credentials;
 pub mod password;
 pub mod refresh_token;
@@ -58,14 +59,38 @@ pub fn access_token(
     scope: &Scope,
     now: NaiveDateTime,
 ) -> Result<(String, i64), OAuthError> {
+    let jti = new_jti();
+    signed_access_token(state, client, sub, user, scope, now, jti)
+}
+
+/// A fresh, unguessable `jti`.
+pub fn new_jti() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes::<16>())
+}
+
+/// The lifetime of the application's access tokens, in seconds.
+pub fn access_token_lifetime(state: &AppState, client: &Client) -> i64 {
+    client
+        .access_token_ttl
+        .filter(|ttl| *ttl > 0)
+        .map_or(state.settings.access_token_ttl.num_seconds(), i64::from)
+}
+
+/// Signs an access token with a `jti` chosen by the caller, who may have recorded it first.
+pub fn signed_access_token(
+    state: &AppState,
+    client: &Client,
+    sub: String,
+    user: &User,
+    scope: &Scope,
+    now: NaiveDateTime,
+    jti: String,
+) -> Result<(String, i64), OAuthError> {
     let keys = state
         .keys
         .as_ref()
         .map_err(|why| OAuthError::KeysUnavailable(why.clone()))?;
-    let lifetime = client
-        .access_token_ttl
-        .filter(|ttl| *ttl > 0)
-        .map_or(state.settings.access_token_ttl.num_seconds(), i64::from);
+    let lifetime = access_token_lifetime(state, client);
     let iat = now.and_utc().timestamp();
     let claims = AccessClaims {
         iss: state.settings.issuer.clone(),
@@ -75,7 +100,7 @@ pub fn access_token(
         iat,
         nbf: iat,
         exp: iat + lifetime,
-        jti: URL_SAFE_NO_PAD.encode(random_bytes::<16>()),
+        jti,
         scope: scope.to_string(),
         tessera_user: user.id.to_string(),
         tessera_kind: user.kind().as_str().to_owned(),
