@@ -40,7 +40,8 @@ pub fn next(
     let Some(person) = person else {
         return Next::SignIn;
     };
-    if request.prompt.login && person.signed_in_at < started_at {
+    // A sign-in at the very instant the request started cannot have been for it.
+    if request.prompt.login && person.signed_in_at <= started_at {
         return Next::SignIn;
     }
     if !request.options.skip_consent && (request.prompt.consent || !consented) {

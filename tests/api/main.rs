@@ -9,6 +9,8 @@ mod admin_auth;
 mod applications;
 mod applications_grid;
 mod applications_tokens;
+mod authorize;
+mod authorize_support;
 mod browser;
 mod cli;
 mod foundation;
