@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod authorization_settings;
 pub mod clients;
 pub mod clock;
 pub mod config;

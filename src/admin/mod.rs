@@ -7,6 +7,7 @@ mod dashboard;
 pub mod form;
 mod layout;
 mod notifications;
+mod organization_consent;
 mod organizations;
 mod users;
 
@@ -29,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(clients::routes)
             .configure(users::routes)
             .configure(organizations::routes)
+            .configure(organization_consent::routes)
             .configure(notifications::routes)
             .default_service(web::to(not_found)),
     );

@@ -490,3 +490,51 @@ both_backends! {
         assert!(doc["grant_types_supported"].as_array().unwrap().contains(&serde_json::json!("authorization_code")));
     }
 }
+
+both_backends! {
+    async fn administrators_set_application_options_and_the_consent_screen_from_the_back_office(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let csrf = app.signed_in_admin().await;
+        let client = web_app(&app, "portal", true);
+        person(&app, "ann");
+        let saved = app
+            .post_form(
+                &format!("/admin/oauth-applications/{}/authorization", client.id),
+                &[("csrf_token", &csrf), ("allow_implicit", "on")],
+            )
+            .await;
+        assert_eq!(saved.status(), 303);
+        let options = tessera::db::models::client::authorize_options(&mut app.conn(), client.id).unwrap();
+        assert!(options.allow_implicit && !options.skip_consent && !options.allow_plain_pkce);
+
+        let org = tessera::db::models::organization::find_by_name(&mut app.conn(), "Default").unwrap().unwrap();
+        let path = format!("/admin/organizations/{}/consent-screen", org.id);
+        let mut form = vec![
+            ("csrf_token", csrf.as_str()),
+            ("display_name", "Acme Retail"),
+            ("support_email", "help@acme.example"),
+            ("privacy_policy_url", "https://acme.example/privacy"),
+            ("terms_of_service_url", "javascript:alert(1)"),
+        ];
+        let refused = app.post_form(&path, &form).await;
+        assert_eq!(refused.status(), 200);
+        assert!(refused.text().await.unwrap().contains("Enter an https:// address."));
+        form[4].1 = "https://acme.example/terms";
+        assert_eq!(app.post_form(&path, &form).await.status(), 303);
+
+        let browser = Browser::new(&app);
+        let started = browser.authorize(&code_query(&client, &pkce(), &[])).await;
+        let page = browser.follow(&started).await.text().await.unwrap();
+        assert!(page.contains("Sign in to continue to portal"), "{page}");
+        assert!(page.contains("Acme Retail"), "{page}");
+        let signed_in = browser.sign_in(&page, "ann", USER_PASSWORD).await;
+        let page = browser.follow(&signed_in).await.text().await.unwrap();
+        assert!(page.contains("data-testid=\"organization\">Acme Retail<"), "{page}");
+        assert!(page.contains("mailto:help@acme.example"), "{page}");
+        assert!(page.contains("href=\"https://acme.example/privacy\""), "{page}");
+        assert!(page.contains("href=\"https://acme.example/terms\""), "{page}");
+        for action in ["client_authorization_updated", "organization_consent_screen_updated"] {
+            assert_eq!(audit_event::with_action(&mut app.conn(), action).unwrap().len(), 1, "{action}");
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! System > User Management > OAuth Applications.
 
+mod authorization;
 mod delete;
 mod edit;
 mod form;
@@ -30,6 +31,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/{id}/{action:(activate|deactivate)}",
                 web::post().to(status::change),
             )
+            .route("/{id}/authorization", web::get().to(authorization::form))
+            .route("/{id}/authorization", web::post().to(authorization::submit))
             .route("/{id}/delete", web::get().to(delete::confirm))
             .route("/{id}/delete", web::post().to(delete::submit)),
     );
