@@ -91,21 +91,24 @@ pub async fn page(
     } else {
         person.user.full_name.as_str()
     };
-    super::render(&ConsentPage {
-        application: &pending.request.client.name,
-        organization: if display.display_name.is_empty() {
-            &org.name
-        } else {
-            &display.display_name
+    super::render_dialog(
+        &ConsentPage {
+            application: &pending.request.client.name,
+            organization: if display.display_name.is_empty() {
+                &org.name
+            } else {
+                &display.display_name
+            },
+            support_email: &display.support_email,
+            privacy_policy_url: &display.privacy_policy_url,
+            terms_of_service_url: &display.terms_of_service_url,
+            person: person_name,
+            groups: groups(&pending.request.scope),
+            request: &pending.handle,
+            csrf_token: &person.csrf_token,
         },
-        support_email: &display.support_email,
-        privacy_policy_url: &display.privacy_policy_url,
-        terms_of_service_url: &display.terms_of_service_url,
-        person: person_name,
-        groups: groups(&pending.request.scope),
-        request: &pending.handle,
-        csrf_token: &person.csrf_token,
-    })
+        &pending.request.redirect_uri,
+    )
 }
 
 /// POST /account/consent: Allow answers the application with a code (or token) and

@@ -69,7 +69,7 @@ pub async fn page(
         Some(_) => "Sign in to continue",
         None => "Sign in to your account",
     };
-    let mut response = super::render(&SignInPage {
+    let page = SignInPage {
         title,
         application,
         organization: organization.as_deref(),
@@ -77,7 +77,11 @@ pub async fn page(
         csrf_token: &token,
         username: failure.map_or("", |(username, _)| username),
         error: failure.map(|(_, message)| message),
-    })?;
+    };
+    let mut response = match pending {
+        Some(p) => super::render_dialog(&page, &p.request.redirect_uri)?,
+        None => super::render(&page)?,
+    };
     if let Some(cookie) = cookie {
         super::set_cookie(&mut response, &cookie)?;
     }

@@ -10,6 +10,7 @@ mod applications;
 mod applications_grid;
 mod applications_tokens;
 mod authorize;
+mod authorize_interop;
 mod authorize_support;
 mod browser;
 mod cli;
