@@ -51,6 +51,7 @@ pub async fn handle(
         GrantType::ClientCredentials => grants::client_credentials::issue(&state, &auth, &params)?,
         GrantType::Password => grants::password::issue(&state, &req, &auth, &params).await?,
         GrantType::RefreshToken => grants::refresh_token::issue(&state, &auth, &params).await?,
+        GrantType::AuthorizationCode => return Err(OAuthError::UnsupportedGrantType),
     };
     touch_last_used(&state, &auth).await;
     Ok(respond(&issued))
