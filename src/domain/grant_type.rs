@@ -4,10 +4,10 @@ use std::fmt;
 /// The RFC 6749 grants an application may be allowed to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum GrantType {
-    AuthorizationCode,
     ClientCredentials,
     Password,
     RefreshToken,
+    AuthorizationCode,
 }
 
 impl GrantType {
@@ -17,8 +17,15 @@ impl GrantType {
         Self::Password,
         Self::RefreshToken,
     ];
+    /// What the token endpoint issues tokens for.
+    pub const ISSUED: [GrantType; 4] = [
+        Self::AuthorizationCode,
+        Self::ClientCredentials,
+        Self::Password,
+        Self::RefreshToken,
+    ];
     /// What an administrator can pick for an application; refresh tokens come with
-    /// `authorization_code` and `password`.
+    /// `password` and `authorization_code`.
     pub const SELECTABLE: [GrantType; 3] = [
         Self::AuthorizationCode,
         Self::ClientCredentials,
@@ -27,19 +34,19 @@ impl GrantType {
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::AuthorizationCode => "authorization_code",
             Self::ClientCredentials => "client_credentials",
             Self::Password => "password",
             Self::RefreshToken => "refresh_token",
+            Self::AuthorizationCode => "authorization_code",
         }
     }
 
     pub fn label(self) -> &'static str {
         match self {
-            Self::AuthorizationCode => "Authorization code",
             Self::ClientCredentials => "Client credentials",
             Self::Password => "Password",
             Self::RefreshToken => "Refresh token",
+            Self::AuthorizationCode => "Authorization code",
         }
     }
 
@@ -67,6 +74,11 @@ impl Grants {
                 .ok_or_else(|| Invalid::new(format!("Unknown grant type `{item}`.")))?;
             grants.push(grant);
         }
+        Self::of(grants)
+    }
+
+    /// The given grants, sorted and without repeats; none at all is refused.
+    pub fn of(mut grants: Vec<GrantType>) -> Result<Self, Invalid> {
         grants.sort();
         grants.dedup();
         if grants.is_empty() {
@@ -125,6 +137,7 @@ mod tests {
     #[test]
     fn an_empty_or_unknown_grant_is_refused() {
         assert!(Grants::parse([]).is_err());
+        assert!(Grants::parse(["refresh_token"]).is_err());
         assert!(Grants::parse(["implicit"]).is_err());
     }
 }

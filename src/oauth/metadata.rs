@@ -34,7 +34,7 @@ pub async fn document(state: web::Data<AppState>) -> Result<HttpResponse, OAuthE
             .collect::<Vec<_>>()
     })
     .collect();
-    let grants: Vec<&str> = GrantType::ALL
+    let grants: Vec<&str> = GrantType::ISSUED
         .iter()
         .filter(|g| **g != GrantType::RefreshToken || state.settings.refresh_tokens)
         .map(|g| g.as_str())

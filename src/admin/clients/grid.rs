@@ -308,7 +308,7 @@ mod tests {
 
     #[test]
     fn nonsense_in_the_query_string_falls_back_to_defaults() {
-        let p = params("page=-3&per_page=7&sort=evil&status=maybe&grant=implicit");
+        let p = params("page=-3&per_page=7&sort=evil&status=maybe&grant=device_code");
         assert_eq!(p.page(), 1);
         assert_eq!(p.per_page(), 25);
         assert_eq!(p.sort(), (GridSort::Created, true));

@@ -4,7 +4,7 @@
 //! refused by a redirect back to the application.
 
 use crate::db::models::client::{AuthorizeOptions, Client};
-use crate::domain::Scope;
+use crate::domain::{RedirectUris, Scope};
 use crate::oauth::pkce::{self, Method};
 use std::collections::HashMap;
 
@@ -150,16 +150,17 @@ impl RawParams {
     }
 }
 
-/// The redirect URI the response goes to: the one given, if the application registered
-/// it exactly; or the only one registered, when none is given.
+/// The redirect URI the response goes to: the one given, if it matches one the application
+/// registered (exactly, the port of a loopback address aside, RFC 8252 §7.3); or the only
+/// one registered, when none is given (RFC 6749 §3.1.2.3).
 fn redirect_uri(client: &Client, given: Option<&str>) -> Result<String, Refusal> {
-    let registered: Vec<&str> = client.redirect_uris.split_whitespace().collect();
+    let registered = RedirectUris::from_stored(&client.redirect_uris);
     match given {
-        Some(uri) if registered.contains(&uri) => Ok(uri.to_owned()),
+        Some(uri) if registered.find(uri).is_some() => Ok(uri.to_owned()),
         Some(_) => Err(Refusal::Page(
             "The redirect_uri is not one the application registered.",
         )),
-        None => match registered.as_slice() {
+        None => match registered.iter().collect::<Vec<_>>().as_slice() {
             [only] => Ok((*only).to_owned()),
             [] => Err(Refusal::Page("The application registered no redirect URI.")),
             _ => Err(Refusal::Page(
