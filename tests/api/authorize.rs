@@ -538,3 +538,35 @@ both_backends! {
         }
     }
 }
+
+both_backends! {
+    async fn a_post_request_and_a_loopback_redirect_on_any_port_work_rfc_8252_section_7_3(backend: Backend) {
+        // RFC 6749 §3.1: the endpoint takes POST too. RFC 8252 §7.3: a native
+        // application's loopback redirect may use any port.
+        let app = spawn_app(backend).await;
+        let client = web_app(&app, "desktop", false);
+        diesel::RunQueryDsl::execute(
+            diesel::update(diesel::QueryDsl::find(tessera::db::schema::clients::table, client.id))
+                .set(diesel::ExpressionMethods::eq(tessera::db::schema::clients::redirect_uris, "http://127.0.0.1/callback")),
+            &mut *app.conn(),
+        ).unwrap();
+        person(&app, "ann");
+        let browser = Browser::new(&app);
+        browser.sign_in_and_allow(&code_query(&web_app(&app, "portal", true), &pkce(), &[]), "ann").await;
+        let pkce = pkce();
+        let mut form = code_query(&client, &pkce, &[]);
+        for (k, v) in form.iter_mut() {
+            if k == "redirect_uri" {
+                *v = "http://127.0.0.1:51004/callback".to_owned();
+            }
+        }
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let started = browser.post("/oauth2-authorize", &form).await;
+        let page = browser.follow(&started).await.text().await.unwrap();
+        let allowed = browser.decide(&page, "allow").await;
+        let back = location(&allowed);
+        assert!(back.starts_with("http://127.0.0.1:51004/callback?code="), "{back}");
+        let other_path = form.iter().map(|(k, v)| if *k == "redirect_uri" { (*k, "http://127.0.0.1:51004/other") } else { (*k, *v) }).collect::<Vec<_>>();
+        assert_eq!(browser.post("/oauth2-authorize", &other_path).await.status(), 400);
+    }
+}
