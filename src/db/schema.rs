@@ -58,6 +58,17 @@ diesel::table! {
         updated_at -> Timestamp,
         last_used_at -> Nullable<Timestamp>,
         tokens_revoked_before -> Nullable<Timestamp>,
+        app_type -> Text,
+        allowed_origins -> Text,
+        implicit_allowed -> Bool,
+        refresh_token_ttl -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    client_scopes (client_id, scope_id) {
+        client_id -> BigInt,
+        scope_id -> BigInt,
     }
 }
 
@@ -110,6 +121,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    scope_categories (id) {
+        id -> BigInt,
+        name -> Text,
+        description -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scopes (id) {
+        id -> BigInt,
+        name -> Text,
+        category_id -> BigInt,
+        description -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> BigInt,
         username -> Text,
@@ -128,21 +159,27 @@ diesel::table! {
 
 diesel::joinable!(admin_sessions -> users (user_id));
 diesel::joinable!(audit_events -> users (actor_user_id));
+diesel::joinable!(client_scopes -> clients (client_id));
+diesel::joinable!(client_scopes -> scopes (scope_id));
 diesel::joinable!(client_secrets -> clients (client_id));
 diesel::joinable!(clients -> organizations (organization_id));
 diesel::joinable!(clients -> users (owner_user_id));
 diesel::joinable!(refresh_tokens -> clients (client_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(scopes -> scope_categories (category_id));
 diesel::joinable!(users -> organizations (organization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     admin_sessions,
     audit_events,
+    client_scopes,
     client_secrets,
     clients,
     mail_outbox,
     organizations,
     refresh_tokens,
     revoked_access_tokens,
+    scope_categories,
+    scopes,
     users,
 );

@@ -1,6 +1,6 @@
 use crate::db::DbConn;
 use crate::db::schema::clients;
-use crate::domain::Grants;
+use crate::domain::{ApplicationType, Grants, Origins, RedirectUris};
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
@@ -25,11 +25,34 @@ pub struct Client {
     pub updated_at: NaiveDateTime,
     pub last_used_at: Option<NaiveDateTime>,
     pub tokens_revoked_before: Option<NaiveDateTime>,
+    pub app_type: String,
+    pub allowed_origins: String,
+    pub implicit_allowed: bool,
+    pub refresh_token_ttl: Option<i32>,
 }
 
 impl Client {
     pub fn grants(&self) -> Grants {
         Grants::from_stored(&self.grants)
+    }
+
+    pub fn app_type(&self) -> ApplicationType {
+        ApplicationType::from_stored(&self.app_type)
+    }
+
+    pub fn redirect_uris(&self) -> RedirectUris {
+        RedirectUris::from_stored(&self.redirect_uris)
+    }
+
+    pub fn origins(&self) -> Origins {
+        Origins::from_stored(&self.allowed_origins)
+    }
+
+    /// The refresh-token lifetime set for this application, if any.
+    pub fn refresh_token_lifetime(&self) -> Option<TimeDelta> {
+        self.refresh_token_ttl
+            .filter(|ttl| *ttl > 0)
+            .map(|ttl| TimeDelta::seconds(i64::from(ttl)))
     }
 
     /// The users the application serves: customers for a frontend application, back-office
@@ -57,6 +80,13 @@ pub struct NewClient<'a> {
     pub creation_key: Option<&'a str>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub app_type: &'a str,
+    pub scopes: &'a str,
+    pub redirect_uris: &'a str,
+    pub allowed_origins: &'a str,
+    pub implicit_allowed: bool,
+    pub access_token_ttl: Option<i32>,
+    pub refresh_token_ttl: Option<i32>,
 }
 
 #[derive(AsChangeset)]
@@ -67,6 +97,12 @@ pub struct ClientChangeset<'a> {
     pub grants: &'a str,
     pub owner_user_id: Option<Option<i64>>,
     pub updated_at: NaiveDateTime,
+    pub scopes: &'a str,
+    pub redirect_uris: &'a str,
+    pub allowed_origins: &'a str,
+    pub implicit_allowed: bool,
+    pub access_token_ttl: Option<Option<i32>>,
+    pub refresh_token_ttl: Option<Option<i32>>,
 }
 
 /// Last Used At is informative, not an audit trail: one write a minute per application is

@@ -8,4 +8,5 @@ pub mod mail_outbox;
 pub mod organization;
 pub mod refresh_token;
 pub mod revoked_access_token;
+pub mod scope;
 pub mod user;
