@@ -212,6 +212,22 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
     diesel::delete(clients::table.find(id)).execute(conn)
 }
 
+/// Whether some active application registered this JavaScript origin.
+pub fn origin_registered(conn: &mut DbConn, origin: &str) -> QueryResult<bool> {
+    let candidates: Vec<String> = clients::table
+        .filter(clients::active.eq(true))
+        .filter(
+            clients::allowed_origins
+                .like(format!("%{}%", escape_like(origin)))
+                .escape('\\'),
+        )
+        .select(clients::allowed_origins)
+        .load(conn)?;
+    Ok(candidates
+        .iter()
+        .any(|stored| Origins::from_stored(stored).contains(origin)))
+}
+
 pub fn touch_last_used(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(
         clients::table.find(id).filter(
@@ -307,14 +323,16 @@ pub struct GridRow {
     pub owner: Option<String>,
 }
 
+/// `text` with the LIKE wildcards `%` and `_` (and the escape `\`) made literal.
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
 /// `%` and `_` typed by a person are literal characters, not wildcards.
 fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
+    format!("%{}%", escape_like(&text.to_lowercase()))
 }
 
 macro_rules! grid_query {
