@@ -42,6 +42,13 @@ fn seeded_pool(dir: &std::path::Path) -> db::Pool {
                     creation_key: None,
                     created_at: now - chrono::TimeDelta::seconds(i as i64),
                     updated_at: now,
+                    app_type: if i % 2 == 0 { "service" } else { "web" },
+                    scopes: "",
+                    redirect_uris: "",
+                    allowed_origins: "",
+                    implicit_allowed: false,
+                    access_token_ttl: None,
+                    refresh_token_ttl: None,
                 })
                 .execute(conn)?;
         }

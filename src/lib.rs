@@ -16,6 +16,7 @@ pub mod health;
 pub mod mail;
 pub mod oauth;
 pub mod passwords;
+pub mod scopes;
 pub mod startup;
 pub mod state;
 pub mod static_files;

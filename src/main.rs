@@ -273,13 +273,7 @@ fn create_client(settings: &Settings, args: CreateClient) -> anyhow::Result<()> 
         ),
         None => None,
     };
-    let spec = ClientSpec {
-        organization_id: org.id,
-        name,
-        grants,
-        owner_user_id,
-        frontend: args.frontend,
-    };
+    let spec = ClientSpec::legacy(org.id, name, grants, owner_user_id, args.frontend);
     let (client, secret) = clients::register(
         &mut conn,
         &spec,
@@ -288,15 +282,18 @@ fn create_client(settings: &Settings, args: CreateClient) -> anyhow::Result<()> 
         &COMMAND_LINE,
         SystemClock.now(),
     )?;
+    let secret = secret.as_ref().map(|s| s.expose());
     if args.json {
         println!(
             "{}",
-            serde_json::json!({"client_id": client.client_id, "client_secret": secret.expose()})
+            serde_json::json!({"client_id": client.client_id, "client_secret": secret})
         );
     } else {
         println!("client_id:     {}", client.client_id);
-        println!("client_secret: {}", secret.expose());
-        println!("Store the secret now: it is not shown again.");
+        if let Some(secret) = secret {
+            println!("client_secret: {secret}");
+            println!("Store the secret now: it is not shown again.");
+        }
     }
     Ok(())
 }

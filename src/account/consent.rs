@@ -4,7 +4,7 @@
 
 use super::flow::{self, Next};
 use super::session::{self, Person};
-use crate::db::models::organization;
+use crate::db::models::{organization, scope};
 use crate::domain::Scope;
 use crate::oauth::authorize::pending::{self, Pending};
 use crate::oauth::authorize::{AuthorizeError, response};
@@ -19,18 +19,37 @@ pub struct ScopeGroup {
     pub scopes: Vec<(String, String)>,
 }
 
-/// The scopes of `scope`, grouped for the dialog, each with what it allows.
-fn groups(scope: &Scope) -> Vec<ScopeGroup> {
-    if scope.is_empty() {
-        return Vec::new();
-    }
-    vec![ScopeGroup {
-        category: "Access".to_owned(),
-        scopes: scope
+/// The scopes of `scope`, grouped by their catalog category in the catalog's order, each
+/// with its description. A scope the catalog lacks is shown under its bare name.
+fn groups(conn: &mut crate::db::DbConn, requested: &Scope) -> diesel::QueryResult<Vec<ScopeGroup>> {
+    let names: Vec<&str> = requested.iter().collect();
+    let described = scope::by_names(conn, &names)?;
+    let mut groups: Vec<ScopeGroup> = Vec::new();
+    for category in scope::categories(conn)? {
+        let scopes: Vec<(String, String)> = described
             .iter()
-            .map(|s| (s.to_owned(), format!("The {s} scope.")))
-            .collect(),
-    }]
+            .filter(|s| s.category_id == category.id)
+            .map(|s| (s.name.clone(), s.description.clone()))
+            .collect();
+        if !scopes.is_empty() {
+            groups.push(ScopeGroup {
+                category: category.name,
+                scopes,
+            });
+        }
+    }
+    let unknown: Vec<(String, String)> = names
+        .iter()
+        .filter(|n| !described.iter().any(|s| s.name == **n))
+        .map(|n| ((*n).to_owned(), String::new()))
+        .collect();
+    if !unknown.is_empty() {
+        groups.push(ScopeGroup {
+            category: "Other".to_owned(),
+            scopes: unknown,
+        });
+    }
+    Ok(groups)
 }
 
 #[derive(Template)]
@@ -81,11 +100,13 @@ pub async fn page(
     person: &Person,
 ) -> Result<HttpResponse, AuthorizeError> {
     let org_id = pending.request.client.organization_id;
-    let (org, display) = crate::db::run(&state.pool, move |conn| {
-        organization::consent_display(conn, org_id).map_err(AuthorizeError::from)
+    let requested = pending.request.scope.clone();
+    let (found, groups) = crate::db::run(&state.pool, move |conn| {
+        let found = organization::consent_display(conn, org_id)?;
+        Ok::<_, AuthorizeError>((found, groups(conn, &requested)?))
     })
-    .await?
-    .ok_or(AuthorizeError::Expired)?;
+    .await?;
+    let (org, display) = found.ok_or(AuthorizeError::Expired)?;
     let person_name = if person.user.full_name.is_empty() {
         person.user.username.as_str()
     } else {
@@ -103,7 +124,7 @@ pub async fn page(
             privacy_policy_url: &display.privacy_policy_url,
             terms_of_service_url: &display.terms_of_service_url,
             person: person_name,
-            groups: groups(&pending.request.scope),
+            groups,
             request: &pending.handle,
             csrf_token: &person.csrf_token,
         },

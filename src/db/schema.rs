@@ -79,9 +79,12 @@ diesel::table! {
         updated_at -> Timestamp,
         last_used_at -> Nullable<Timestamp>,
         tokens_revoked_before -> Nullable<Timestamp>,
+        app_type -> Text,
+        allowed_origins -> Text,
+        implicit_allowed -> Bool,
+        refresh_token_ttl -> Nullable<Integer>,
         skip_consent -> Bool,
         allow_plain_pkce -> Bool,
-        allow_implicit -> Bool,
     }
 }
 
@@ -94,6 +97,13 @@ diesel::table! {
         granted_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
         tokens_revoked_before -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    client_scopes (client_id, scope_id) {
+        client_id -> BigInt,
+        scope_id -> BigInt,
     }
 }
 
@@ -179,6 +189,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    scope_categories (id) {
+        id -> BigInt,
+        name -> Text,
+        description -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scopes (id) {
+        id -> BigInt,
+        name -> Text,
+        category_id -> BigInt,
+        description -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> BigInt,
         username -> Text,
@@ -199,6 +229,8 @@ diesel::joinable!(admin_sessions -> users (user_id));
 diesel::joinable!(audit_events -> users (actor_user_id));
 diesel::joinable!(authorization_codes -> clients (client_id));
 diesel::joinable!(authorization_codes -> users (user_id));
+diesel::joinable!(client_scopes -> clients (client_id));
+diesel::joinable!(client_scopes -> scopes (scope_id));
 diesel::joinable!(client_secrets -> clients (client_id));
 diesel::joinable!(clients -> organizations (organization_id));
 diesel::joinable!(clients -> users (owner_user_id));
@@ -207,6 +239,7 @@ diesel::joinable!(consents -> users (user_id));
 diesel::joinable!(pending_authorizations -> clients (client_id));
 diesel::joinable!(refresh_tokens -> clients (client_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(scopes -> scope_categories (category_id));
 diesel::joinable!(sso_sessions -> users (user_id));
 diesel::joinable!(users -> organizations (organization_id));
 
@@ -214,6 +247,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     admin_sessions,
     audit_events,
     authorization_codes,
+    client_scopes,
     client_secrets,
     clients,
     consents,
@@ -222,6 +256,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     pending_authorizations,
     refresh_tokens,
     revoked_access_tokens,
+    scope_categories,
+    scopes,
     sso_sessions,
     users,
 );

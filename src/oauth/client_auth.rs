@@ -1,5 +1,7 @@
 //! Client authentication: `client_secret_basic` or `client_secret_post`, exactly one of them
-//! (RFC 6749 §2.3).
+//! (RFC 6749 §2.3); or, for a public client where the endpoint and grant allow it, the
+//! `client_id` alone (`token_endpoint_auth_method` `none`, RFC 7591 §2). A public client
+//! presenting a secret, or a confidential one presenting none, fails authentication.
 //!
 //! An unknown client, a wrong secret and an inactive client all get the same 401, after the
 //! same work: one query, a constant-time comparison (against a dummy hash when there is
@@ -34,24 +36,27 @@ const DUMMY_HASH: &str = "000000000000000000000000000000000000000000000000000000
 /// How much of a presented client id the audit log keeps.
 const MAX_AUDITED_ID: usize = 64;
 
-/// Credentials as presented, before anything is looked up.
+/// Credentials as presented, before anything is looked up. A public client sends no secret.
 #[derive(Debug)]
 pub struct Credentials {
     pub client_id: String,
-    pub secret: PlainSecret,
+    pub secret: Option<PlainSecret>,
+}
+
+/// Whether the endpoint, for the grant asked for, accepts a public client identified by its
+/// `client_id` alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicClients {
+    Accepted,
+    Refused,
 }
 
 /// A client that proved who it is, with the user its `client_credentials` tokens act for.
 pub struct AuthenticatedClient {
     pub client: Client,
     pub owner: Option<User>,
-    /// Which of the application's secrets was presented.
-    pub secret_id: i64,
-}
-
-/// Whether the request carries no client secret at all, as a public client's does.
-pub fn presents_no_secret(req: &HttpRequest, params: &Params) -> bool {
-    req.headers().get(header::AUTHORIZATION).is_none() && params.get("client_secret").is_none()
+    /// Which of the application's secrets was presented; none for a public client.
+    pub secret_id: Option<i64>,
 }
 
 /// Picks the one set of credentials the request carries.
@@ -69,14 +74,17 @@ pub fn credentials(req: &HttpRequest, params: &Params) -> Result<Credentials, OA
         Some((id, _)) if body_id.is_some_and(|b| b != id) => Err(OAuthError::invalid_request(
             "The client_id in the body differs from the one in the Authorization header.",
         )),
+        // Some libraries send a public client's id as `id:` in Basic: no secret.
         Some((client_id, secret)) => Ok(Credentials {
             client_id,
-            secret: PlainSecret::presented(&secret),
+            secret: Some(secret)
+                .filter(|s| !s.is_empty())
+                .map(|s| PlainSecret::presented(&s)),
         }),
         None => match (body_id, body_secret) {
-            (Some(client_id), Some(secret)) => Ok(Credentials {
+            (Some(client_id), secret) => Ok(Credentials {
                 client_id: client_id.to_owned(),
-                secret: PlainSecret::presented(secret),
+                secret: secret.map(PlainSecret::presented),
             }),
             (None, Some(_)) => Err(OAuthError::invalid_request(
                 "client_secret was sent without client_id.",
@@ -131,6 +139,9 @@ fn form_urldecode(text: &str) -> Option<String> {
 enum Failure {
     UnknownClient,
     WrongSecret,
+    NoSecret,
+    PublicWithSecret,
+    PublicRefused,
     Inactive,
 }
 
@@ -139,6 +150,9 @@ impl Failure {
         match self {
             Self::UnknownClient => "unknown client",
             Self::WrongSecret => "wrong secret",
+            Self::NoSecret => "confidential client without a secret",
+            Self::PublicWithSecret => "public client presented a secret",
+            Self::PublicRefused => "public client where only confidential ones are accepted",
             Self::Inactive => "inactive client",
         }
     }
@@ -149,6 +163,7 @@ pub async fn authenticate(
     state: &AppState,
     req: &HttpRequest,
     params: &Params,
+    public: PublicClients,
 ) -> Result<AuthenticatedClient, OAuthError> {
     let credentials = credentials(req, params)?;
     let now = state.now();
@@ -166,7 +181,7 @@ pub async fn authenticate(
         });
     }
 
-    let presented = credentials.secret.hash();
+    let presented = credentials.secret.as_ref().map(PlainSecret::hash);
     let client_id = credentials.client_id;
     let outcome = crate::db::run(&state.pool, move |conn| {
         let found = client::find_for_authentication(conn, &client_id, now)?;
@@ -180,21 +195,30 @@ pub async fn authenticate(
             stored
         };
         let mut matched = None;
-        for (id, hash) in candidates {
-            if constant_time_eq(hash.as_bytes(), presented.as_str().as_bytes()) {
-                matched = Some(*id);
+        if let Some(presented) = &presented {
+            for (id, hash) in candidates {
+                if constant_time_eq(hash.as_bytes(), presented.as_str().as_bytes()) {
+                    matched = Some(*id);
+                }
             }
         }
         let matched = matched.filter(|_| !stored.is_empty());
         let failure = match &found {
             None => Some(Failure::UnknownClient),
-            Some(_) if matched.is_none() => Some(Failure::WrongSecret),
+            Some(f) if f.client.confidential && presented.is_none() => Some(Failure::NoSecret),
+            Some(f) if f.client.confidential && matched.is_none() => Some(Failure::WrongSecret),
+            Some(f) if !f.client.confidential && presented.is_some() => {
+                Some(Failure::PublicWithSecret)
+            }
+            Some(f) if !f.client.confidential && public == PublicClients::Refused => {
+                Some(Failure::PublicRefused)
+            }
             Some(f) if !f.client.active => Some(Failure::Inactive),
             Some(_) => None,
         };
-        match (found, failure, matched) {
-            (Some(f), None, Some(secret_id)) => Ok(Ok((f.client, f.owner, secret_id))),
-            (found, failure, _) => {
+        match (found, failure) {
+            (Some(f), None) => Ok(Ok((f.client, f.owner, matched))),
+            (found, failure) => {
                 let failure = failure.unwrap_or(Failure::UnknownClient);
                 let actor: String = client_id.chars().take(MAX_AUDITED_ID).collect();
                 audit_event::record(
@@ -218,6 +242,7 @@ pub async fn authenticate(
     match outcome {
         Ok(Ok((client, owner, secret_id))) => {
             limits.client.record_success(&pair_key);
+            crate::oauth::cors::remember(req, client.origins());
             Ok(AuthenticatedClient {
                 client,
                 owner,
@@ -239,9 +264,10 @@ pub async fn token_request(
     req: &HttpRequest,
     state: &AppState,
     payload: actix_web::web::Payload,
+    public: PublicClients,
 ) -> Result<(AuthenticatedClient, String), OAuthError> {
     let params = Params::read(req, payload).await?;
-    let auth = authenticate(state, req, &params).await?;
+    let auth = authenticate(state, req, &params, public).await?;
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required."))?

@@ -1,13 +1,12 @@
 //! Discovery: the RFC 8414 metadata document and the JWK Set its `jwks_uri` points to.
 
-use crate::db::models::client;
-use crate::domain::{GrantType, Scope};
+use crate::db::models::scope;
+use crate::domain::GrantType;
 use crate::oauth::error::OAuthError;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
-use std::collections::BTreeSet;
 
 /// Clients authenticate to every endpoint the same two ways (RFC 6749 §2.3.1).
 const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
@@ -22,18 +21,7 @@ const JWKS_MAX_AGE: &str = "public, max-age=300";
 /// (§3.3), and every grant is listed explicitly rather than left to defaults (§2).
 pub async fn document(state: web::Data<AppState>) -> Result<HttpResponse, OAuthError> {
     let issuer = &state.settings.issuer;
-    let scopes: BTreeSet<String> = crate::db::run(&state.pool, |conn| {
-        client::list_all(conn).map_err(OAuthError::from)
-    })
-    .await?
-    .iter()
-    .flat_map(|c| {
-        Scope::from_stored(&c.scopes)
-            .iter()
-            .map(str::to_owned)
-            .collect::<Vec<_>>()
-    })
-    .collect();
+    let scopes = supported_scopes(&state).await?;
     let grants: Vec<&str> = GrantType::ISSUED
         .iter()
         .filter(|g| **g != GrantType::RefreshToken || state.settings.refresh_tokens)
@@ -55,6 +43,14 @@ pub async fn document(state: web::Data<AppState>) -> Result<HttpResponse, OAuthE
         "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
         "scopes_supported": scopes,
     })))
+}
+
+/// `scopes_supported`: every scope of the catalog, sorted by name.
+async fn supported_scopes(state: &AppState) -> Result<Vec<String>, OAuthError> {
+    crate::db::run(&state.pool, |conn| {
+        scope::names(conn).map_err(OAuthError::from)
+    })
+    .await
 }
 
 /// GET /.well-known/jwks.json: every key's public half, current and previous.

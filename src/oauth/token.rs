@@ -3,8 +3,8 @@
 
 use crate::db::models::client::{self, Client};
 use crate::db::models::client_secret;
-use crate::domain::GrantType;
-use crate::oauth::client_auth::{self, AuthenticatedClient};
+use crate::domain::{ApplicationType, GrantType};
+use crate::oauth::client_auth::{self, AuthenticatedClient, PublicClients};
 use crate::oauth::error::{OAuthError, no_store};
 use crate::oauth::grants::{self, Issued};
 use crate::oauth::params::Params;
@@ -38,16 +38,14 @@ pub async fn handle(
     if let Err(why) = &state.keys {
         return Err(OAuthError::KeysUnavailable(why.clone()));
     }
-    if grant_type == GrantType::AuthorizationCode.as_str()
-        && client_auth::presents_no_secret(&req, &params)
-    {
-        let issued = grants::authorization_code::issue_public(&state, &params).await?;
-        return Ok(respond(&issued));
-    }
-    let auth = client_auth::authenticate(&state, &req, &params).await?;
     let grant = GrantType::parse(grant_type)
-        .filter(|g| *g != GrantType::RefreshToken || state.settings.refresh_tokens)
-        .ok_or(OAuthError::UnsupportedGrantType)?;
+        .filter(|g| *g != GrantType::RefreshToken || state.settings.refresh_tokens);
+    let public = match grant {
+        Some(g) if ApplicationType::public_may_use(g) => PublicClients::Accepted,
+        _ => PublicClients::Refused,
+    };
+    let auth = client_auth::authenticate(&state, &req, &params, public).await?;
+    let grant = grant.ok_or(OAuthError::UnsupportedGrantType)?;
     if !may_use(&auth.client, grant) {
         return Err(OAuthError::UnauthorizedClient(
             "The application may not use this grant type.",
@@ -65,9 +63,9 @@ pub async fn handle(
     Ok(respond(&issued))
 }
 
-/// Refresh tokens come with the grants that sign people in: an application that may sign
-/// them in may keep them signed in.
-pub fn may_use(client: &Client, grant: GrantType) -> bool {
+/// Refresh tokens come with the password and authorization code grants: an application
+/// that may sign users in may keep them signed in.
+fn may_use(client: &Client, grant: GrantType) -> bool {
     let grants = client.grants();
     match grant {
         GrantType::RefreshToken => {
@@ -93,7 +91,10 @@ async fn touch_last_used(state: &AppState, auth: &AuthenticatedClient) {
     let (id, secret_id) = (auth.client.id, auth.secret_id);
     let touched = crate::db::run(&state.pool, move |conn| {
         client::touch_last_used(conn, id, now)?;
-        client_secret::touch_last_used(conn, secret_id, now).map_err(OAuthError::from)
+        if let Some(secret_id) = secret_id {
+            client_secret::touch_last_used(conn, secret_id, now)?;
+        }
+        Ok::<_, OAuthError>(())
     })
     .await;
     if let Err(error) = touched {

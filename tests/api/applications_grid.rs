@@ -53,13 +53,13 @@ both_backends! {
         let owner = app.create_user("owner", "owner's long password", "backoffice", false);
         let org = tessera::db::models::organization::find_by_name(&mut app.conn(), "Default").unwrap().unwrap();
         for i in 0..23 {
-            let spec = tessera::clients::ClientSpec {
-                organization_id: org.id,
-                name: tessera::domain::ClientName::parse(&format!("App {i:02}")).unwrap(),
-                grants: tessera::domain::Grants::parse(["client_credentials"]).unwrap(),
-                owner_user_id: Some(owner.id),
-                frontend: false,
-            };
+            let spec = tessera::clients::ClientSpec::legacy(
+                org.id,
+                tessera::domain::ClientName::parse(&format!("App {i:02}")).unwrap(),
+                tessera::domain::Grants::parse(["client_credentials"]).unwrap(),
+                Some(owner.id),
+                false,
+            );
             let actor = tessera::clients::Actor { user_id: None, name: "test", ip: None };
             tessera::clients::register(&mut app.conn(), &spec, true, None, &actor, app.state.now()).unwrap();
         }
@@ -86,13 +86,13 @@ both_backends! {
         create_application(&app, "At home").await;
         let owner = tessera::db::models::user::find_by_username(&mut app.conn(), "owner").unwrap().unwrap();
         let acme = tessera::db::models::organization::create(&mut app.conn(), "Acme", app.state.now()).unwrap();
-        let spec = tessera::clients::ClientSpec {
-            organization_id: acme.id,
-            name: tessera::domain::ClientName::parse("Abroad").unwrap(),
-            grants: tessera::domain::Grants::parse(["password"]).unwrap(),
-            owner_user_id: Some(owner.id),
-            frontend: false,
-        };
+        let spec = tessera::clients::ClientSpec::legacy(
+            acme.id,
+            tessera::domain::ClientName::parse("Abroad").unwrap(),
+            tessera::domain::Grants::parse(["password"]).unwrap(),
+            Some(owner.id),
+            false,
+        );
         let actor = tessera::clients::Actor { user_id: None, name: "test", ip: None };
         tessera::clients::register(&mut app.conn(), &spec, true, None, &actor, app.state.now()).unwrap();
         let page = app.get(&format!("/admin/oauth-applications?organization={}", acme.id)).await.text().await.unwrap();

@@ -3,29 +3,56 @@
 //! sign-in and consent dialogs as a browser submits them.
 
 use crate::helpers::{TestApp, hidden_field, location};
-use crate::oauth_support::{TestClient, USER_PASSWORD, application, user};
+use crate::oauth_support::{OWNER_PASSWORD, TestClient, USER_PASSWORD, actor, set_scopes, user};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use tessera::clients::{self, ClientSpec};
+use tessera::clock::Clock;
+use tessera::db::models::organization;
 use tessera::db::schema::clients as clients_table;
+use tessera::domain::{ApplicationType, ClientName, Grants, RedirectUris};
 
 pub const REDIRECT_URI: &str = "https://app.example/callback";
 pub const STATE: &str = "xyz-state";
 
 /// A web application allowed the code flow, with one registered redirect URI and the
-/// scopes `read write`. `confidential` false makes it a public client.
+/// catalog scopes `read write`. `confidential` false makes it a public client.
 pub fn web_app(app: &TestApp, name: &str, confidential: bool) -> TestClient {
-    let client = application(app, name, &["authorization_code"], false);
-    diesel::update(clients_table::table.find(client.id))
-        .set((
-            clients_table::redirect_uris.eq(REDIRECT_URI),
-            clients_table::scopes.eq("read write"),
-            clients_table::confidential.eq(confidential),
-        ))
-        .execute(&mut *app.conn())
+    let owner = app.create_user(
+        &format!("{name}-owner"),
+        OWNER_PASSWORD,
+        "backoffice",
+        false,
+    );
+    let mut conn = app.conn();
+    let org = organization::find_by_name(&mut conn, organization::DEFAULT_NAME)
+        .unwrap()
         .unwrap();
+    let mut spec = ClientSpec::legacy(
+        org.id,
+        ClientName::parse(name).unwrap(),
+        Grants::parse(["authorization_code"]).unwrap(),
+        Some(owner.id),
+        false,
+    );
+    spec.app_type = if confidential {
+        ApplicationType::Web
+    } else {
+        ApplicationType::Public
+    };
+    spec.redirect_uris = RedirectUris::parse_lines(REDIRECT_URI).unwrap();
+    let (created, secret) =
+        clients::register(&mut conn, &spec, true, None, &actor(), app.clock.now()).unwrap();
+    drop(conn);
+    let client = TestClient {
+        id: created.id,
+        client_id: created.client_id,
+        secret: secret.map(|s| s.expose().to_owned()).unwrap_or_default(),
+    };
+    set_scopes(app, &client, "read write");
     client
 }
 
@@ -40,7 +67,7 @@ pub fn set_options(
         .set((
             clients_table::skip_consent.eq(skip_consent),
             clients_table::allow_plain_pkce.eq(plain),
-            clients_table::allow_implicit.eq(implicit),
+            clients_table::implicit_allowed.eq(implicit),
         ))
         .execute(&mut *app.conn())
         .unwrap();

@@ -27,13 +27,13 @@ fn spec(app: &TestApp, name: &str, grants: &[&str], owner: Option<i64>) -> Clien
     let org = organization::find_by_name(&mut app.conn(), "Default")
         .unwrap()
         .unwrap();
-    ClientSpec {
-        organization_id: org.id,
-        name: ClientName::parse(name).unwrap(),
-        grants: Grants::parse(grants.iter().copied()).unwrap(),
-        owner_user_id: owner,
-        frontend: false,
-    }
+    ClientSpec::legacy(
+        org.id,
+        ClientName::parse(name).unwrap(),
+        Grants::parse(grants.iter().copied()).unwrap(),
+        owner,
+        false,
+    )
 }
 
 fn actor() -> Actor<'static> {
@@ -47,7 +47,7 @@ fn actor() -> Actor<'static> {
 /// Registers an application the way the back-office does: commit, then wake the worker.
 fn register(app: &TestApp, name: &str, owner: i64) -> (Client, PlainSecret) {
     let spec = spec(app, name, &["client_credentials"], Some(owner));
-    let created = clients::register(
+    let (created, secret) = clients::register(
         &mut app.conn(),
         &spec,
         true,
@@ -57,7 +57,7 @@ fn register(app: &TestApp, name: &str, owner: i64) -> (Client, PlainSecret) {
     )
     .expect("the application is created");
     app.state.mail_queued();
-    created
+    (created, secret.expect("a service account has a secret"))
 }
 
 fn outbox(app: &TestApp) -> Vec<OutboxMail> {

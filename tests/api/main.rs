@@ -6,6 +6,7 @@ mod smtp_sink;
 mod webdriver;
 
 mod admin_auth;
+mod app_types;
 mod applications;
 mod applications_grid;
 mod applications_tokens;

@@ -8,9 +8,10 @@ use diesel::prelude::*;
 use serde_json::Value;
 use tessera::clients::{self, Actor, ClientSpec};
 use tessera::clock::Clock;
-use tessera::db::models::{organization, user::User};
+use tessera::db::models::{organization, scope, user::User};
 use tessera::db::schema::clients as clients_table;
-use tessera::domain::{ClientName, Grants};
+use tessera::domain::{CategoryName, ClientName, Grants, ScopeDescription, ScopeToken};
+use tessera::scopes::ScopeSpec;
 
 pub const OWNER_PASSWORD: &str = "the owner's long password";
 pub const USER_PASSWORD: &str = "a user's long password";
@@ -47,19 +48,22 @@ pub fn application(app: &TestApp, name: &str, grants: &[&str], frontend: bool) -
     let org = organization::find_by_name(&mut conn, organization::DEFAULT_NAME)
         .unwrap()
         .unwrap();
-    let spec = ClientSpec {
-        organization_id: org.id,
-        name: ClientName::parse(name).unwrap(),
-        grants: Grants::parse(grants.iter().copied()).unwrap(),
-        owner_user_id: Some(owner.id),
+    let spec = ClientSpec::legacy(
+        org.id,
+        ClientName::parse(name).unwrap(),
+        Grants::parse(grants.iter().copied()).unwrap(),
+        Some(owner.id),
         frontend,
-    };
+    );
     let (client, secret) =
         clients::register(&mut conn, &spec, true, None, &actor(), app.clock.now()).unwrap();
     TestClient {
         id: client.id,
         client_id: client.client_id,
-        secret: secret.expose().to_owned(),
+        secret: secret
+            .expect("a confidential application")
+            .expose()
+            .to_owned(),
     }
 }
 
@@ -68,10 +72,33 @@ pub fn back_office_app(app: &TestApp) -> TestClient {
     application(app, "erp", &["client_credentials", "password"], false)
 }
 
+/// Gives the application these scopes, adding to the catalog the ones it lacks.
 pub fn set_scopes(app: &TestApp, client: &TestClient, scopes: &str) {
+    let mut conn = app.conn();
+    let now = app.clock.now();
+    let mut ids = Vec::new();
+    for name in scopes.split_whitespace() {
+        let existing = scope::find_by_name(&mut conn, name).unwrap();
+        let found = match existing {
+            Some(found) => found,
+            None => tessera::scopes::create(
+                &mut conn,
+                &ScopeSpec {
+                    name: ScopeToken::parse(name).unwrap(),
+                    category: CategoryName::parse("Tests").unwrap(),
+                    description: ScopeDescription::parse(&format!("Use {name}")).unwrap(),
+                },
+                &actor(),
+                now,
+            )
+            .unwrap(),
+        };
+        ids.push(found.id);
+    }
+    scope::set_for_client(&mut conn, client.id, &ids).unwrap();
     diesel::update(clients_table::table.find(client.id))
         .set(clients_table::scopes.eq(scopes))
-        .execute(&mut *app.conn())
+        .execute(&mut *conn)
         .unwrap();
 }
 

@@ -217,7 +217,7 @@ both_backends! {
         // RFC 6749 §5.2.
         let app = spawn_app(backend).await;
         let client = back_office_app(&app);
-        for grant in ["implicit", "authorization_code", "urn:ietf:params:oauth:grant-type:jwt-bearer"] {
+        for grant in ["implicit", "urn:ietf:params:oauth:grant-type:jwt-bearer"] {
             let (status, body) =
                 error_of(token_request(&app, &client, &[("grant_type", grant)]).await).await;
             assert_eq!(status, 400);
@@ -233,6 +233,7 @@ both_backends! {
         for form in [
             &[("grant_type", "password"), ("username", "ann"), ("password", USER_PASSWORD)][..],
             &[("grant_type", "refresh_token"), ("refresh_token", "trt_x")][..],
+            &[("grant_type", "authorization_code"), ("code", "x")][..],
         ] {
             let (status, body) = error_of(token_request(&app, &machine, form).await).await;
             assert_eq!(status, 400);

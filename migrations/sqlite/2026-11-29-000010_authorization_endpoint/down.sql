@@ -2,7 +2,6 @@ DROP TABLE consents;
 DROP TABLE authorization_codes;
 DROP TABLE pending_authorizations;
 DROP TABLE sso_sessions;
-ALTER TABLE clients DROP COLUMN allow_implicit;
 ALTER TABLE clients DROP COLUMN allow_plain_pkce;
 ALTER TABLE clients DROP COLUMN skip_consent;
 ALTER TABLE organizations DROP COLUMN terms_of_service_url;

@@ -5,10 +5,9 @@ ALTER TABLE organizations ADD COLUMN privacy_policy_url TEXT NOT NULL DEFAULT ''
 ALTER TABLE organizations ADD COLUMN terms_of_service_url TEXT NOT NULL DEFAULT '';
 
 -- Set by an administrator: a trusted first-party application asks no consent; a legacy one
--- may send PKCE challenges with the `plain` method, or use the implicit flow.
+-- may send PKCE challenges with the `plain` method.
 ALTER TABLE clients ADD COLUMN skip_consent BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE clients ADD COLUMN allow_plain_pkce BOOLEAN NOT NULL DEFAULT FALSE;
-ALTER TABLE clients ADD COLUMN allow_implicit BOOLEAN NOT NULL DEFAULT FALSE;
 
 -- Single sign-on sessions of people authorizing applications; the cookie holds 256 random
 -- bits, the row their SHA-256.

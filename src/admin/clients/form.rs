@@ -66,13 +66,13 @@ impl Values {
                 }
             },
         };
-        Some(ClientSpec {
-            organization_id: organization_id?,
-            name: name?,
-            grants: grants?,
-            owner_user_id: owner_user_id?,
-            frontend: self.frontend,
-        })
+        Some(ClientSpec::legacy(
+            organization_id?,
+            name?,
+            grants?,
+            owner_user_id?,
+            self.frontend,
+        ))
     }
 }
 

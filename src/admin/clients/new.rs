@@ -22,7 +22,8 @@ struct SecretPage {
     id: i64,
     name: String,
     client_id: String,
-    client_secret: PlainSecret,
+    /// None for a public client, which has no secret.
+    client_secret: Option<PlainSecret>,
 }
 
 #[derive(Deserialize)]

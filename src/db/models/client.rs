@@ -1,6 +1,6 @@
 use crate::db::DbConn;
 use crate::db::schema::clients;
-use crate::domain::Grants;
+use crate::domain::{ApplicationType, Grants, Origins, RedirectUris};
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
@@ -25,11 +25,34 @@ pub struct Client {
     pub updated_at: NaiveDateTime,
     pub last_used_at: Option<NaiveDateTime>,
     pub tokens_revoked_before: Option<NaiveDateTime>,
+    pub app_type: String,
+    pub allowed_origins: String,
+    pub implicit_allowed: bool,
+    pub refresh_token_ttl: Option<i32>,
 }
 
 impl Client {
     pub fn grants(&self) -> Grants {
         Grants::from_stored(&self.grants)
+    }
+
+    pub fn app_type(&self) -> ApplicationType {
+        ApplicationType::from_stored(&self.app_type)
+    }
+
+    pub fn redirect_uris(&self) -> RedirectUris {
+        RedirectUris::from_stored(&self.redirect_uris)
+    }
+
+    pub fn origins(&self) -> Origins {
+        Origins::from_stored(&self.allowed_origins)
+    }
+
+    /// The refresh-token lifetime set for this application, if any.
+    pub fn refresh_token_lifetime(&self) -> Option<TimeDelta> {
+        self.refresh_token_ttl
+            .filter(|ttl| *ttl > 0)
+            .map(|ttl| TimeDelta::seconds(i64::from(ttl)))
     }
 
     /// The users the application serves: customers for a frontend application, back-office
@@ -57,6 +80,13 @@ pub struct NewClient<'a> {
     pub creation_key: Option<&'a str>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub app_type: &'a str,
+    pub scopes: &'a str,
+    pub redirect_uris: &'a str,
+    pub allowed_origins: &'a str,
+    pub implicit_allowed: bool,
+    pub access_token_ttl: Option<i32>,
+    pub refresh_token_ttl: Option<i32>,
 }
 
 #[derive(AsChangeset)]
@@ -67,6 +97,12 @@ pub struct ClientChangeset<'a> {
     pub grants: &'a str,
     pub owner_user_id: Option<Option<i64>>,
     pub updated_at: NaiveDateTime,
+    pub scopes: &'a str,
+    pub redirect_uris: &'a str,
+    pub allowed_origins: &'a str,
+    pub implicit_allowed: bool,
+    pub access_token_ttl: Option<Option<i32>>,
+    pub refresh_token_ttl: Option<Option<i32>>,
 }
 
 /// Last Used At is informative, not an audit trail: one write a minute per application is
@@ -176,6 +212,22 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
     diesel::delete(clients::table.find(id)).execute(conn)
 }
 
+/// Whether some active application registered this JavaScript origin.
+pub fn origin_registered(conn: &mut DbConn, origin: &str) -> QueryResult<bool> {
+    let candidates: Vec<String> = clients::table
+        .filter(clients::active.eq(true))
+        .filter(
+            clients::allowed_origins
+                .like(format!("%{}%", escape_like(origin)))
+                .escape('\\'),
+        )
+        .select(clients::allowed_origins)
+        .load(conn)?;
+    Ok(candidates
+        .iter()
+        .any(|stored| Origins::from_stored(stored).contains(origin)))
+}
+
 pub fn touch_last_used(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(
         clients::table.find(id).filter(
@@ -256,6 +308,7 @@ pub struct AuthorizeOptions {
     /// A legacy application may send PKCE challenges with the `plain` method.
     pub allow_plain_pkce: bool,
     /// A legacy application may use the implicit flow (RFC 9700 §2.1.2 advises against it).
+    #[diesel(column_name = implicit_allowed)]
     pub allow_implicit: bool,
 }
 
@@ -288,7 +341,7 @@ pub fn set_authorize_options(
         .set((
             clients::skip_consent.eq(options.skip_consent),
             clients::allow_plain_pkce.eq(options.allow_plain_pkce),
-            clients::allow_implicit.eq(options.allow_implicit),
+            clients::implicit_allowed.eq(options.allow_implicit),
             clients::updated_at.eq(now),
         ))
         .execute(conn)
@@ -318,14 +371,16 @@ pub struct GridRow {
     pub owner: Option<String>,
 }
 
+/// `text` with the LIKE wildcards `%` and `_` (and the escape `\`) made literal.
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
 /// `%` and `_` typed by a person are literal characters, not wildcards.
 fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
+    format!("%{}%", escape_like(&text.to_lowercase()))
 }
 
 macro_rules! grid_query {

@@ -11,5 +11,6 @@ pub mod organization;
 pub mod pending_authorization;
 pub mod refresh_token;
 pub mod revoked_access_token;
+pub mod scope;
 pub mod sso_session;
 pub mod user;

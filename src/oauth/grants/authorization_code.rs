@@ -13,15 +13,14 @@ use super::{
 use crate::db::DbConn;
 use crate::db::models::audit_event::{self, NewAuditEvent};
 use crate::db::models::authorization_code::{self as code_model, AuthorizationCode, Issuance};
-use crate::db::models::client::{self, Client};
+use crate::db::models::client::Client;
 use crate::db::models::revoked_access_token::{self, NewRevokedAccessToken};
 use crate::db::models::user::{self, User};
 use crate::db::models::{consent, refresh_token as refresh_model};
-use crate::domain::{GrantType, PlainSecret, Scope, SecretHash};
+use crate::domain::{PlainSecret, Scope, SecretHash};
 use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
 use crate::oauth::pkce::{self, Method};
-use crate::oauth::token::may_use;
 use crate::state::AppState;
 use chrono::{NaiveDateTime, TimeDelta};
 
@@ -35,28 +34,6 @@ enum Outcome {
         refresh_token: Option<PlainSecret>,
     },
     Refused(&'static str),
-}
-
-/// A public client (RFC 6749 §2.1) names itself with `client_id` and proves nothing else;
-/// its code is protected by PKCE instead, which is therefore always required of it.
-pub async fn issue_public(state: &AppState, params: &Params) -> Result<Issued, OAuthError> {
-    let client_id = params
-        .get("client_id")
-        .ok_or(OAuthError::InvalidClient)?
-        .to_owned();
-    let found = crate::db::run(&state.pool, move |conn| {
-        client::find_by_client_id(conn, &client_id).map_err(OAuthError::from)
-    })
-    .await?;
-    let client = found
-        .filter(|c| c.active && !c.confidential)
-        .ok_or(OAuthError::InvalidClient)?;
-    if !may_use(&client, GrantType::AuthorizationCode) {
-        return Err(OAuthError::UnauthorizedClient(
-            "The application may not use this grant type.",
-        ));
-    }
-    issue(state, &client, params).await
 }
 
 pub async fn issue(

@@ -108,6 +108,14 @@ pub fn signed_access_token(
     Ok((jwt::sign(keys.signer(), &claims)?, lifetime))
 }
 
+/// How long a refresh token of `client` lives: its own lifetime if it has one, else the
+/// server's.
+pub fn refresh_lifetime(state: &AppState, client: &Client) -> TimeDelta {
+    client
+        .refresh_token_lifetime()
+        .unwrap_or(state.settings.refresh_token_ttl)
+}
+
 /// The family a refresh token belongs to: a new one at sign-in, the same one at rotation,
 /// so the family's absolute expiry never moves (ASVS 10.4.8).
 pub struct Family {

@@ -5,7 +5,7 @@
 //! usernames exist. The user must be enabled, of the application's kind, and a member of
 //! the application's organization.
 
-use super::{Family, Issued, access_token, requested_scope, store_refresh_token};
+use super::{Family, Issued, access_token, refresh_lifetime, requested_scope, store_refresh_token};
 use crate::admin::auth::client_ip;
 use crate::db::models::audit_event::{self, NewAuditEvent};
 use crate::db::models::user;
@@ -101,7 +101,7 @@ pub async fn issue(
     let (access_token, expires_in) =
         access_token(state, client, user.id.to_string(), &user, &scope, now)?;
     let refresh_token = if state.settings.refresh_tokens {
-        let lifetime = state.settings.refresh_token_ttl;
+        let lifetime = refresh_lifetime(state, client);
         let family = Family::start(&state.settings, now);
         let client = client.clone();
         let scope = scope.clone();

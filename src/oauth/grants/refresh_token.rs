@@ -3,7 +3,7 @@
 //! of two concurrent refreshes — revokes the whole family, since either the client or an
 //! attacker holds a copy and there is no telling which.
 
-use super::{Family, Issued, access_token, store_refresh_token};
+use super::{Family, Issued, access_token, refresh_lifetime, store_refresh_token};
 use crate::db::DbConn;
 use crate::db::models::audit_event::{self, NewAuditEvent};
 use crate::db::models::client::Client;
@@ -43,7 +43,7 @@ pub async fn issue(
         .map_err(|_| OAuthError::InvalidScope("The scope is malformed."))?;
     let token_hash = SecretHash::of(presented).into_string();
     let client = auth.client.clone();
-    let lifetime = state.settings.refresh_token_ttl;
+    let lifetime = refresh_lifetime(state, &client);
     let now = state.now();
 
     let outcome = crate::db::run(&state.pool, move |conn| {
