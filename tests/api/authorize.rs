@@ -223,7 +223,9 @@ both_backends! {
         // A new scope: the consent page again.
         let response = browser.authorize(&code_query(&client, &pkce(), &[("scope", "read write")])).await;
         let page = browser.follow(&response).await.text().await.unwrap();
-        assert!(page.contains("<code>write</code>"), "{page}");
+        // The catalog's category and description of each scope asked.
+        assert!(page.contains("<h2>Tests</h2>"), "{page}");
+        assert!(page.contains("<code>write</code> — Use write"), "{page}");
         let allowed = browser.decide(&page, "allow").await;
         assert!(redirect_params(&location(&allowed)).contains_key("code"));
         let granted = audit_event::with_action(&mut app.conn(), "consent_granted").unwrap();

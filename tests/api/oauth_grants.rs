@@ -331,6 +331,6 @@ both_backends! {
         assert_eq!((status, body["error"].as_str()), (400, Some("unsupported_grant_type")));
         let metadata: serde_json::Value =
             app.get("/.well-known/oauth-authorization-server").await.json().await.unwrap();
-        assert_eq!(metadata["grant_types_supported"], serde_json::json!(["client_credentials", "password"]));
+        assert_eq!(metadata["grant_types_supported"], serde_json::json!(["authorization_code", "client_credentials", "password"]));
     }
 }

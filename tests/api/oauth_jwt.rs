@@ -171,7 +171,7 @@ both_backends! {
         assert_eq!(metadata["introspection_endpoint"], format!("{ISSUER}/oauth2-introspect"));
         assert_eq!(
             metadata["grant_types_supported"],
-            json!(["client_credentials", "password", "refresh_token"])
+            json!(["authorization_code", "client_credentials", "password", "refresh_token"])
         );
         assert_eq!(
             metadata["token_endpoint_auth_methods_supported"],
