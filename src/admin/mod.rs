@@ -54,6 +54,24 @@ impl RuleError for crate::clients::ClientError {
     }
 }
 
+impl RuleError for crate::clients::secrets::SecretError {
+    fn into_rule(self) -> Result<Self, diesel::result::Error> {
+        match self {
+            Self::Database(e) => Err(e),
+            rule => Ok(rule),
+        }
+    }
+}
+
+impl RuleError for crate::scopes::ScopeError {
+    fn into_rule(self) -> Result<Self, diesel::result::Error> {
+        match self {
+            Self::Database(e) => Err(e),
+            rule => Ok(rule),
+        }
+    }
+}
+
 impl RuleError for crate::users::UserError {
     fn into_rule(self) -> Result<Self, diesel::result::Error> {
         match self {

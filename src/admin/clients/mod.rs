@@ -5,6 +5,7 @@ mod edit;
 mod form;
 mod grid;
 mod new;
+mod secrets;
 mod show;
 mod status;
 
@@ -29,6 +30,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/{id}/{action:(activate|deactivate)}",
                 web::post().to(status::change),
+            )
+            .route("/{id}/secrets/new", web::get().to(secrets::new))
+            .route("/{id}/secrets", web::post().to(secrets::add))
+            .route(
+                "/{id}/secrets/{secret}/disable",
+                web::get().to(secrets::confirm_disable),
+            )
+            .route(
+                "/{id}/secrets/{secret}/disable",
+                web::post().to(secrets::disable),
             )
             .route("/{id}/delete", web::get().to(delete::confirm))
             .route("/{id}/delete", web::post().to(delete::submit)),

@@ -2,29 +2,17 @@
 //! client secret: it is rendered directly (no redirect) and marked no-store.
 
 use super::form::{FormContent, Options, Values};
+use super::secrets::SecretPage;
 use super::view_url;
 use crate::admin::auth::{ActorInfo, SignedIn, flash_and_redirect};
 use crate::admin::form::{FieldErrors, FormData};
 use crate::admin::{Layout, outcome, render};
 use crate::clients::{self, ClientError};
-use crate::domain::PlainSecret;
 use crate::domain::secret::random_hex;
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
-use askama::Template;
 use serde::Deserialize;
-
-#[derive(Template)]
-#[template(path = "admin/oauth_applications/secret.html")]
-struct SecretPage {
-    layout: Layout,
-    id: i64,
-    name: String,
-    client_id: String,
-    /// None for a public client, which has no secret.
-    client_secret: Option<PlainSecret>,
-}
 
 #[derive(Deserialize)]
 pub struct NewQuery {
@@ -115,8 +103,8 @@ pub async fn submit(
                     "OAuth application created",
                     "applications",
                 ),
+                heading: format!("OAuth application “{}” created", client.name),
                 id: client.id,
-                name: client.name,
                 client_id: client.client_id,
                 client_secret: secret,
             })
