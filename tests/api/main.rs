@@ -12,6 +12,7 @@ mod applications;
 mod applications_grid;
 mod applications_tokens;
 mod browser;
+mod browser_app_types;
 mod cli;
 mod foundation;
 mod interop;
