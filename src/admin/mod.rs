@@ -8,6 +8,7 @@ pub mod form;
 mod layout;
 mod notifications;
 mod organizations;
+mod scopes;
 mod users;
 
 pub use layout::Layout;
@@ -29,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(clients::routes)
             .configure(users::routes)
             .configure(organizations::routes)
+            .configure(scopes::routes)
             .configure(notifications::routes)
             .default_service(web::to(not_found)),
     );

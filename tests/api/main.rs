@@ -2,6 +2,7 @@
 //! against a server on its own port with its own database.
 
 mod helpers;
+mod scope_catalog;
 mod secret_rotation;
 mod smtp_sink;
 mod webdriver;
