@@ -1,5 +1,5 @@
 //! What administrators set about the authorization endpoint: per application, whether it
-//! skips consent, may send `plain` PKCE challenges or use the implicit flow; per
+//! skips consent or may send `plain` PKCE challenges; per
 //! organization, what the consent dialog shows about it. Each change writes its audit row
 //! in the same transaction.
 
@@ -28,8 +28,8 @@ pub fn set_application_options(
             return Ok(false);
         }
         let detail = format!(
-            "skip consent: {}; plain PKCE: {}; implicit: {}",
-            options.skip_consent, options.allow_plain_pkce, options.allow_implicit
+            "skip consent: {}; plain PKCE: {}",
+            options.skip_consent, options.allow_plain_pkce
         );
         audit_event::record(
             conn,

@@ -15,6 +15,8 @@ use crate::domain::{
 };
 use chrono::NaiveDateTime;
 
+pub mod secrets;
+
 /// Who made a change, for the audit log and the owner's notice.
 pub struct Actor<'a> {
     pub user_id: Option<i64>,
@@ -29,6 +31,8 @@ pub enum ClientEvent {
     Activated,
     Deactivated,
     Deleted,
+    SecretAdded,
+    SecretDisabled,
 }
 
 impl ClientEvent {
@@ -39,6 +43,8 @@ impl ClientEvent {
             Self::Activated => "client_activated",
             Self::Deactivated => "client_deactivated",
             Self::Deleted => "client_deleted",
+            Self::SecretAdded => "client_secret_added",
+            Self::SecretDisabled => "client_secret_disabled",
         }
     }
 }

@@ -9,6 +9,7 @@ mod layout;
 mod notifications;
 mod organization_consent;
 mod organizations;
+mod scopes;
 mod users;
 
 pub use layout::Layout;
@@ -31,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(users::routes)
             .configure(organizations::routes)
             .configure(organization_consent::routes)
+            .configure(scopes::routes)
             .configure(notifications::routes)
             .default_service(web::to(not_found)),
     );
@@ -48,6 +50,24 @@ pub trait RuleError: Sized {
 }
 
 impl RuleError for crate::clients::ClientError {
+    fn into_rule(self) -> Result<Self, diesel::result::Error> {
+        match self {
+            Self::Database(e) => Err(e),
+            rule => Ok(rule),
+        }
+    }
+}
+
+impl RuleError for crate::clients::secrets::SecretError {
+    fn into_rule(self) -> Result<Self, diesel::result::Error> {
+        match self {
+            Self::Database(e) => Err(e),
+            rule => Ok(rule),
+        }
+    }
+}
+
+impl RuleError for crate::scopes::ScopeError {
     fn into_rule(self) -> Result<Self, diesel::result::Error> {
         match self {
             Self::Database(e) => Err(e),

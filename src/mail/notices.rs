@@ -47,6 +47,17 @@ fn wording(event: ClientEvent) -> Option<Wording> {
             summary: "An OAuth application was removed from your account.",
             consequence: "Its credentials and tokens no longer work.",
         }),
+        ClientEvent::SecretAdded => Some(Wording {
+            subject: "New client secret for an OAuth application on your account",
+            summary: "A client secret was added to an OAuth application on your account.",
+            consequence: "The application can obtain access tokens with it. The secret is \
+                          never sent by email: only its first characters are shown below.",
+        }),
+        ClientEvent::SecretDisabled => Some(Wording {
+            subject: "Client secret of an OAuth application on your account disabled",
+            summary: "A client secret of an OAuth application on your account was disabled.",
+            consequence: "Requests presenting it are refused from now on.",
+        }),
         ClientEvent::Updated => None,
     }
 }
@@ -58,6 +69,8 @@ struct ClientNotice<'a> {
     consequence: &'a str,
     application: &'a str,
     client_id: &'a str,
+    /// The visible prefix of the secret a notice is about, never the secret.
+    secret_prefix: Option<&'a str>,
     organization: &'a str,
     actor: &'a str,
     when: String,
@@ -82,6 +95,30 @@ pub fn client_event(
     conn: &mut DbConn,
     client: &Client,
     event: ClientEvent,
+    actor: &Actor<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    notify(conn, client, event, None, actor, now)
+}
+
+/// Queues the owner's notice that a secret of `client` was added or disabled; it names the
+/// secret by its visible prefix only.
+pub fn secret_event(
+    conn: &mut DbConn,
+    client: &Client,
+    event: ClientEvent,
+    secret_prefix: &str,
+    actor: &Actor<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    notify(conn, client, event, Some(secret_prefix), actor, now)
+}
+
+fn notify(
+    conn: &mut DbConn,
+    client: &Client,
+    event: ClientEvent,
+    secret_prefix: Option<&str>,
     actor: &Actor<'_>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -111,6 +148,7 @@ pub fn client_event(
         consequence: wording.consequence,
         application: &client.name,
         client_id: &client.client_id,
+        secret_prefix,
         organization: &organization,
         actor: actor.name,
         when: crate::clock::display_time(now),

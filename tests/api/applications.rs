@@ -7,10 +7,15 @@ use diesel::prelude::*;
 use tessera::db::models::{client, client_secret};
 use tessera::domain::SecretHash;
 
-/// Fills and submits the create form the way a browser would.
+/// Fills and submits the create form the way a browser would, after choosing the type the
+/// fields name (`app_type`); without one, the form is posted as before types existed.
 pub async fn create_via_form(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
+    let kind = fields
+        .iter()
+        .find(|(k, _)| *k == "app_type")
+        .map_or("service", |(_, v)| *v);
     let page = app
-        .get("/admin/oauth-applications/new")
+        .get(&format!("/admin/oauth-applications/new?type={kind}"))
         .await
         .text()
         .await
@@ -126,7 +131,7 @@ both_backends! {
         let app = spawn_app(backend).await;
         app.signed_in_admin().await;
         let owner = app.create_user("owner", "owner's long password", "backoffice", false);
-        let page = app.get("/admin/oauth-applications/new").await.text().await.unwrap();
+        let page = app.get("/admin/oauth-applications/new?type=service").await.text().await.unwrap();
         let owner_id = owner.id.to_string();
         let form = [
             ("csrf_token", csrf_token(&page)),

@@ -502,12 +502,14 @@ both_backends! {
         let saved = app
             .post_form(
                 &format!("/admin/oauth-applications/{}/authorization", client.id),
-                &[("csrf_token", &csrf), ("allow_implicit", "on")],
+                &[("csrf_token", &csrf), ("skip_consent", "on")],
             )
             .await;
         assert_eq!(saved.status(), 303);
         let options = tessera::db::models::client::authorize_options(&mut app.conn(), client.id).unwrap();
-        assert!(options.allow_implicit && !options.skip_consent && !options.allow_plain_pkce);
+        assert!(options.skip_consent && !options.allow_plain_pkce && !options.allow_implicit);
+        // Back to asking, to see the consent screen below.
+        set_options(&app, &client, false, false, false);
 
         let org = tessera::db::models::organization::find_by_name(&mut app.conn(), "Default").unwrap().unwrap();
         let path = format!("/admin/organizations/{}/consent-screen", org.id);

@@ -2,6 +2,8 @@
 //! against a server on its own port with its own database.
 
 mod helpers;
+mod scope_catalog;
+mod secret_rotation;
 mod smtp_sink;
 mod webdriver;
 
@@ -14,6 +16,7 @@ mod authorize;
 mod authorize_interop;
 mod authorize_support;
 mod browser;
+mod browser_app_types;
 mod cli;
 mod foundation;
 mod interop;

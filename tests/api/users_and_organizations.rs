@@ -13,7 +13,9 @@ both_backends! {
         let page = app.get(&format!("/admin/users/{owner_id}")).await.text().await.unwrap();
         assert!(page.contains("Owned"));
         assert!(page.contains(&format!("/admin/oauth-applications/new?owner={owner_id}")));
-        let form = app.get(&format!("/admin/oauth-applications/new?owner={owner_id}")).await.text().await.unwrap();
+        let chooser = app.get(&format!("/admin/oauth-applications/new?owner={owner_id}")).await.text().await.unwrap();
+        assert!(chooser.contains(&format!("name=\"owner\" value=\"{owner_id}\"")), "the owner goes through the type choice");
+        let form = app.get(&format!("/admin/oauth-applications/new?type=service&owner={owner_id}")).await.text().await.unwrap();
         assert!(form.contains(&format!("<option value=\"{owner_id}\" selected>")));
         let me = tessera::db::models::user::find_by_username(&mut app.conn(), ADMIN_USERNAME).unwrap().unwrap();
         let mine = app.get(&format!("/admin/oauth-applications?owner={}", me.id)).await.text().await.unwrap();
@@ -104,7 +106,7 @@ both_backends! {
         let acme = tessera::db::models::organization::find_by_name(&mut app.conn(), "Acme").unwrap().unwrap();
         app.post_form(&format!("/admin/organizations/{}/edit", acme.id), &[("csrf_token", &csrf), ("name", "Acme Corp")]).await;
         assert_eq!(tessera::db::models::organization::get(&mut app.conn(), acme.id).unwrap().unwrap().name, "Acme Corp");
-        let form = app.get("/admin/oauth-applications/new").await.text().await.unwrap();
+        let form = app.get("/admin/oauth-applications/new?type=web").await.text().await.unwrap();
         assert!(form.contains("name=\"organization_id\""), "with two organizations the form asks which");
         let missing = create_via_form(&app, &[("name", "Where"), ("grants", "password")]).await.text().await.unwrap();
         assert!(missing.contains("Choose an organization."));

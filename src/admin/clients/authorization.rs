@@ -1,5 +1,5 @@
 //! The application's sign-in and consent settings: skip consent (trusted first-party
-//! applications), `plain` PKCE and the implicit flow (legacy applications only).
+//! applications) and `plain` PKCE (legacy applications only).
 
 use super::{load, view_url};
 use crate::admin::auth::{ActorInfo, SignedIn, flash_and_redirect};
@@ -27,8 +27,6 @@ pub struct OptionsForm {
     skip_consent: Option<String>,
     #[serde(default)]
     allow_plain_pkce: Option<String>,
-    #[serde(default)]
-    allow_implicit: Option<String>,
 }
 
 pub async fn form(
@@ -67,7 +65,7 @@ pub async fn submit(
     let options = AuthorizeOptions {
         skip_consent: form.skip_consent.is_some(),
         allow_plain_pkce: form.allow_plain_pkce.is_some(),
-        allow_implicit: form.allow_implicit.is_some(),
+        allow_implicit: false,
     };
     let actor = ActorInfo::of(&session, &req);
     let now = state.now();

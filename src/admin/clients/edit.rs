@@ -7,6 +7,7 @@ use crate::admin::form::{FieldErrors, FormData};
 use crate::admin::outcome;
 use crate::clients::{self, ClientError};
 use crate::db::models::client::Client;
+use crate::db::models::scope;
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -38,21 +39,12 @@ pub async fn form(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let client = load(&state, path.into_inner()).await?;
-    let values = Values {
-        organization_id: client.organization_id.to_string(),
-        name: client.name.clone(),
-        active: client.active,
-        grants: client
-            .grants()
-            .iter()
-            .map(|g| g.as_str().to_owned())
-            .collect(),
-        owner_user_id: client
-            .owner_user_id
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
-        frontend: client.frontend,
-    };
+    let id = client.id;
+    let scopes = crate::db::run(&state.pool, move |conn| {
+        scope::for_client(conn, id).map_err(AppError::from)
+    })
+    .await?;
+    let values = Values::of_client(&client, &scopes);
     let options = Options::load(&state).await?;
     page(
         &session,
@@ -77,12 +69,16 @@ pub async fn submit(
     let client = load(&state, path.into_inner()).await?;
     let options = Options::load(&state).await?;
     let mut values = Values::from_form(&form);
-    // The organization is fixed once the application exists.
+    // The organization and the type are fixed once the application exists.
     values.organization_id = client.organization_id.to_string();
+    if !values.app_type.is_empty() {
+        values.app_type = client.app_type.clone();
+    }
     let mut errors = FieldErrors::default();
-    let Some(spec) = values.parse(&options, &mut errors) else {
+    let Some(mut spec) = values.parse(&options, &client.grants(), &mut errors) else {
         return page(&session, &state, &client, values, errors, options);
     };
+    spec.app_type = client.app_type();
     let actor = ActorInfo::of(&session, &req);
     let now = state.now();
     let (id, active) = (client.id, values.active);

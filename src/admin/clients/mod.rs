@@ -6,6 +6,7 @@ mod edit;
 mod form;
 mod grid;
 mod new;
+mod secrets;
 mod show;
 mod status;
 
@@ -33,6 +34,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/{id}/authorization", web::get().to(authorization::form))
             .route("/{id}/authorization", web::post().to(authorization::submit))
+            .route("/{id}/secrets/new", web::get().to(secrets::new))
+            .route("/{id}/secrets", web::post().to(secrets::add))
+            .route(
+                "/{id}/secrets/{secret}/disable",
+                web::get().to(secrets::confirm_disable),
+            )
+            .route(
+                "/{id}/secrets/{secret}/disable",
+                web::post().to(secrets::disable),
+            )
             .route("/{id}/delete", web::get().to(delete::confirm))
             .route("/{id}/delete", web::post().to(delete::submit)),
     );

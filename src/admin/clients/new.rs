@@ -2,33 +2,34 @@
 //! client secret: it is rendered directly (no redirect) and marked no-store.
 
 use super::form::{FormContent, Options, Values};
+use super::secrets::SecretPage;
 use super::view_url;
 use crate::admin::auth::{ActorInfo, SignedIn, flash_and_redirect};
 use crate::admin::form::{FieldErrors, FormData};
 use crate::admin::{Layout, outcome, render};
 use crate::clients::{self, ClientError};
-use crate::domain::PlainSecret;
 use crate::domain::secret::random_hex;
+use crate::domain::{ApplicationType, Grants};
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-#[derive(Template)]
-#[template(path = "admin/oauth_applications/secret.html")]
-struct SecretPage {
-    layout: Layout,
-    id: i64,
-    name: String,
-    client_id: String,
-    /// None for a public client, which has no secret.
-    client_secret: Option<PlainSecret>,
-}
-
 #[derive(Deserialize)]
 pub struct NewQuery {
     owner: Option<String>,
+    #[serde(rename = "type")]
+    app_type: Option<String>,
+}
+
+/// The first step of creating an application: what kind it is.
+#[derive(Template)]
+#[template(path = "admin/oauth_applications/choose_type.html")]
+struct ChooseTypePage {
+    layout: Layout,
+    types: [ApplicationType; 3],
+    owner: String,
 }
 
 const TITLE: &str = "Create OAuth application";
@@ -56,10 +57,29 @@ pub async fn form(
     state: web::Data<AppState>,
     query: web::Query<NewQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let owner = query.owner.clone().unwrap_or_default();
+    let Some(kind) = query
+        .app_type
+        .as_deref()
+        .and_then(|t| ApplicationType::parse(t).ok())
+    else {
+        return render(&ChooseTypePage {
+            layout: Layout::signed_in(&session, &state, TITLE, "applications"),
+            types: ApplicationType::ALL,
+            owner,
+        });
+    };
     let options = Options::load(&state).await?;
     let values = Values {
         active: true,
-        owner_user_id: query.owner.clone().unwrap_or_default(),
+        app_type: kind.as_str().to_owned(),
+        grants: kind
+            .selectable_grants()
+            .iter()
+            .take(1)
+            .map(|g| g.as_str().to_owned())
+            .collect(),
+        owner_user_id: owner,
         ..Values::default()
     };
     page(values, FieldErrors::default(), options, random_hex(16)).render(
@@ -85,7 +105,7 @@ pub async fn submit(
         _ => random_hex(16),
     };
     let mut errors = FieldErrors::default();
-    let Some(spec) = values.parse(&options, &mut errors) else {
+    let Some(spec) = values.parse(&options, &Grants::from_stored(""), &mut errors) else {
         return page(values, errors, options, creation_key).render(&session, &state, TITLE.into());
     };
 
@@ -115,8 +135,8 @@ pub async fn submit(
                     "OAuth application created",
                     "applications",
                 ),
+                heading: format!("OAuth application “{}” created", client.name),
                 id: client.id,
-                name: client.name,
                 client_id: client.client_id,
                 client_secret: secret,
             })

@@ -331,6 +331,7 @@ pub fn authorize_options(conn: &mut DbConn, id: i64) -> QueryResult<AuthorizeOpt
         .first(conn)
 }
 
+/// Sets the consent and PKCE options; the implicit switch belongs to the application's form.
 pub fn set_authorize_options(
     conn: &mut DbConn,
     id: i64,
@@ -341,7 +342,6 @@ pub fn set_authorize_options(
         .set((
             clients::skip_consent.eq(options.skip_consent),
             clients::allow_plain_pkce.eq(options.allow_plain_pkce),
-            clients::implicit_allowed.eq(options.allow_implicit),
             clients::updated_at.eq(now),
         ))
         .execute(conn)
