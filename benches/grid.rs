@@ -43,6 +43,13 @@ fn seeded_pool(dir: &std::path::Path) -> db::Pool {
                     name_folded: &tessera::domain::fold(name),
                     created_at: now - chrono::TimeDelta::seconds(i as i64),
                     updated_at: now,
+                    app_type: if i % 2 == 0 { "service" } else { "web" },
+                    scopes: "",
+                    redirect_uris: "",
+                    allowed_origins: "",
+                    implicit_allowed: false,
+                    access_token_ttl: None,
+                    refresh_token_ttl: None,
                 })
                 .execute(conn)?;
         }

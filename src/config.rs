@@ -48,6 +48,14 @@ pub struct Settings {
     pub metrics_bind: Option<SocketAddr>,
     /// How long usage rows are kept.
     pub usage_retention: TimeDelta,
+    /// How long an authorization code may wait for its exchange (RFC 6749 §4.1.2).
+    pub authorization_code_ttl: TimeDelta,
+    /// How long a person has to sign in and consent before the request must start again.
+    pub authorization_request_ttl: TimeDelta,
+    /// PKCE for every application (RFC 9700 §2.1.1), or only for public ones.
+    pub pkce_required_for_all: bool,
+    pub sso_idle_timeout: TimeDelta,
+    pub sso_absolute_timeout: TimeDelta,
 }
 
 impl Settings {
@@ -160,6 +168,21 @@ impl Settings {
                     })?,
                 None => TimeDelta::days(90),
             },
+            authorization_code_ttl: parse_seconds(values, "TESSERA_AUTHORIZATION_CODE_TTL", 60)?,
+            authorization_request_ttl: parse_seconds(
+                values,
+                "TESSERA_AUTHORIZATION_REQUEST_TTL",
+                600,
+            )?,
+            pkce_required_for_all: match get("TESSERA_PKCE_REQUIRED") {
+                None | Some("all") => true,
+                Some("public") => false,
+                Some(_) => {
+                    return Err(error("TESSERA_PKCE_REQUIRED", "expected `all` or `public`"));
+                }
+            },
+            sso_idle_timeout: parse_seconds(values, "TESSERA_SSO_IDLE_TIMEOUT", 3600)?,
+            sso_absolute_timeout: parse_seconds(values, "TESSERA_SSO_ABSOLUTE_TIMEOUT", 8 * 3600)?,
         })
     }
 

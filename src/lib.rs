@@ -1,12 +1,16 @@
 //! Tessera: a back-office for OAuth 2.0 applications and the authorization server that
 //! issues their tokens, in one process over one database.
 
+pub mod account;
 pub mod admin;
 pub mod audit;
+pub mod authorization_settings;
 pub mod client_address;
 pub mod clients;
 pub mod clock;
 pub mod config;
+pub mod consents;
+pub mod csrf;
 pub mod db;
 pub mod domain;
 pub mod error;
@@ -20,6 +24,7 @@ pub mod oauth;
 pub mod organizations;
 pub mod passwords;
 pub mod readmodel;
+pub mod scopes;
 pub mod startup;
 pub mod state;
 pub mod static_files;

@@ -96,6 +96,9 @@ impl AuthorizationOutcome {
 pub enum ClientAuthFailure {
     UnknownClient,
     WrongSecret,
+    /// A confidential client without a secret, a public one with one, or a public one where
+    /// only confidential clients are accepted.
+    WrongMethod,
     Inactive,
 }
 
@@ -104,6 +107,7 @@ impl ClientAuthFailure {
         match self {
             Self::UnknownClient => "unknown_client",
             Self::WrongSecret => "wrong_secret",
+            Self::WrongMethod => "wrong_method",
             Self::Inactive => "inactive_client",
         }
     }

@@ -149,6 +149,8 @@ impl Application {
                 .configure(crate::static_files::routes)
                 .configure(crate::admin::routes)
                 .configure(crate::oauth::routes)
+                .configure(crate::oauth::authorize::routes)
+                .configure(crate::account::routes)
                 .default_service(web::to(not_found))
         })
         .workers(workers)

@@ -8,7 +8,9 @@ mod dashboard;
 pub mod form;
 mod layout;
 mod notifications;
+mod organization_consent;
 mod organizations;
+mod scopes;
 mod usage;
 mod users;
 
@@ -35,6 +37,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(clients::routes)
             .configure(users::routes)
             .configure(organizations::routes)
+            .configure(organization_consent::routes)
+            .configure(scopes::routes)
             .configure(notifications::routes)
             .default_service(web::to(not_found)),
     );
@@ -68,6 +72,8 @@ macro_rules! refusal_unless_database {
 
 refusal_unless_database!(
     crate::clients::ClientError,
+    crate::clients::secrets::SecretError,
+    crate::scopes::ScopeError,
     crate::users::UserError,
     crate::organizations::OrganizationError,
     crate::mail::RetryError

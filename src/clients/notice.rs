@@ -22,6 +22,8 @@ pub enum Notice {
     Activated,
     Deactivated,
     Removed,
+    SecretAdded,
+    SecretDisabled,
 }
 
 impl Notice {
@@ -31,6 +33,8 @@ impl Notice {
             AuditAction::ClientActivated => Some(Self::Activated),
             AuditAction::ClientDeactivated => Some(Self::Deactivated),
             AuditAction::ClientDeleted => Some(Self::Removed),
+            AuditAction::ClientSecretAdded => Some(Self::SecretAdded),
+            AuditAction::ClientSecretDisabled => Some(Self::SecretDisabled),
             _ => None,
         }
     }
@@ -67,6 +71,17 @@ fn wording(notice: Notice) -> Wording {
             summary: "An OAuth application was removed from your account.",
             consequence: "Its credentials and tokens no longer work.",
         },
+        Notice::SecretAdded => Wording {
+            subject: "New client secret for an OAuth application on your account",
+            summary: "A client secret was added to an OAuth application on your account.",
+            consequence: "The application can obtain access tokens with it. The secret is \
+                          never sent by email: only its first characters are shown below.",
+        },
+        Notice::SecretDisabled => Wording {
+            subject: "Client secret of an OAuth application on your account disabled",
+            summary: "A client secret of an OAuth application on your account was disabled.",
+            consequence: "Requests presenting it are refused from now on.",
+        },
     }
 }
 
@@ -77,6 +92,7 @@ struct ClientNotice<'a> {
     consequence: &'a str,
     application: &'a str,
     client_id: &'a str,
+    secret_prefix: Option<&'a str>,
     organization: &'a str,
     actor: &'a str,
     when: String,
@@ -104,6 +120,30 @@ pub fn queue(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    notify(conn, client, notice, None, actor, now)
+}
+
+/// Queues the owner's notice that a secret of `client` was added or disabled; it names the
+/// secret by its visible prefix only.
+pub fn queue_about_secret(
+    conn: &mut DbConn,
+    client: &Client,
+    notice: Notice,
+    secret_prefix: &str,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    notify(conn, client, notice, Some(secret_prefix), actor, now)
+}
+
+fn notify(
+    conn: &mut DbConn,
+    client: &Client,
+    notice: Notice,
+    secret_prefix: Option<&str>,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     let wording = wording(notice);
     let Some(owner_id) = client.owner_user_id else {
         return Ok(());
@@ -128,6 +168,7 @@ pub fn queue(
         consequence: wording.consequence,
         application: &client.name,
         client_id: &client.client_id,
+        secret_prefix,
         organization: &organization,
         actor: actor.name(),
         when: crate::clock::display_time(now),

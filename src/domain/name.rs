@@ -60,6 +60,32 @@ name_type!(
     255
 );
 name_type!(PersonName, "a full name", "Full name", 255);
+name_type!(
+    /// A group of scopes in the catalog ("Orders").
+    CategoryName, "a category name", "Category name", 100
+);
+name_type!(
+    /// What a scope lets an application do, written for the person asked to consent
+    /// ("See your orders").
+    ScopeDescription, "a description", "Description", 255
+);
+
+/// Free text that may be left blank: a category's description.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OptionalText(String);
+
+impl OptionalText {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        if raw.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        parse_name(raw, "a description", "Description", 255).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 #[cfg(test)]
 mod tests {

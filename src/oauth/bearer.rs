@@ -4,13 +4,14 @@
 //! A valid signature is not enough. Access tokens are not stored, so whether one still
 //! counts is decided here, at every request: the application must exist and be active, the
 //! user exist, be enabled and still be one the application may act as (its kind and its
-//! organization), the token must be younger than the application's and the
-//! user's cut-offs (deactivation, disabling), and its `jti` must not be on the deny-list.
+//! organization), the token must be younger than the application's and the user's cut-offs
+//! (deactivation, disabling) and the person's own (revoked from /account), and its `jti`
+//! must not be on the deny-list.
 
 use crate::db::DbConn;
 use crate::db::models::client::{self, Client};
-use crate::db::models::revoked_access_token;
 use crate::db::models::user::{self, User};
+use crate::db::models::{consent, revoked_access_token};
 use crate::domain::UserKind;
 use crate::oauth::error::OAuthError;
 use crate::oauth::jwt::{self, AccessClaims, Rejected};
@@ -130,6 +131,13 @@ fn still_valid(
         || user.kind().as_str() != claims.tessera_kind
         || jwt::issued_before(claims.iat, user.tokens_revoked_before)
     {
+        return Ok(None);
+    }
+    // The person revoked the application from /account.
+    if jwt::issued_before(
+        claims.iat,
+        consent::tokens_revoked_before(conn, user.id, client.id)?,
+    ) {
         return Ok(None);
     }
     if revoked_access_token::is_revoked(conn, &claims.jti)? {

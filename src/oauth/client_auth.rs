@@ -1,5 +1,7 @@
 //! Client authentication: `client_secret_basic` or `client_secret_post`, exactly one of them
-//! (RFC 6749 §2.3).
+//! (RFC 6749 §2.3); or, for a public client where the endpoint and grant allow it, the
+//! `client_id` alone (`token_endpoint_auth_method` `none`, RFC 7591 §2). A public client
+//! presenting a secret, or a confidential one presenting none, fails authentication.
 //!
 //! A success is usually decided from memory (`crate::readmodel`). An unknown client, a wrong
 //! secret and an inactive client all get the same 401, after the same work: one query, a
@@ -9,8 +11,8 @@
 use crate::audit::{self, Actor, AuditAction};
 use crate::db::models::client::{self, Client, ForAuthentication};
 use crate::db::models::user::User;
-use crate::domain::PlainSecret;
 use crate::domain::secret::constant_time_eq;
+use crate::domain::{PlainSecret, SecretHash};
 use crate::metrics::{ClientAuthFailure, Throttled};
 use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
@@ -37,19 +39,27 @@ const DUMMY_HASH: &str = "000000000000000000000000000000000000000000000000000000
 /// How much of a presented client id the audit log keeps.
 const MAX_AUDITED_ID: usize = 64;
 
-/// Credentials as presented, before anything is looked up.
+/// Credentials as presented, before anything is looked up. A public client sends no secret.
 #[derive(Debug)]
 pub struct Credentials {
     pub client_id: String,
-    pub secret: PlainSecret,
+    pub secret: Option<PlainSecret>,
+}
+
+/// Whether the endpoint, for the grant asked for, accepts a public client identified by its
+/// `client_id` alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicClients {
+    Accepted,
+    Refused,
 }
 
 /// A client that proved who it is, with the user its `client_credentials` tokens act for.
 pub struct AuthenticatedClient {
     pub client: Client,
     pub owner: Option<User>,
-    /// Which of the application's secrets was presented.
-    pub secret_id: i64,
+    /// Which of the application's secrets was presented; none for a public client.
+    pub secret_id: Option<i64>,
     /// The in-memory entry it was authenticated from, if it was; it keeps Last Used At's
     /// one-write-a-minute rule without reading the row.
     pub cached: Option<Arc<Entry>>,
@@ -70,14 +80,17 @@ pub fn credentials(req: &HttpRequest, params: &Params) -> Result<Credentials, OA
         Some((id, _)) if body_id.is_some_and(|b| b != id) => Err(OAuthError::invalid_request(
             "The client_id in the body differs from the one in the Authorization header.",
         )),
+        // Some libraries send a public client's id as `id:` in Basic: no secret.
         Some((client_id, secret)) => Ok(Credentials {
             client_id,
-            secret: PlainSecret::presented(&secret),
+            secret: Some(secret)
+                .filter(|s| !s.is_empty())
+                .map(|s| PlainSecret::presented(&s)),
         }),
         None => match (body_id, body_secret) {
-            (Some(client_id), Some(secret)) => Ok(Credentials {
+            (Some(client_id), secret) => Ok(Credentials {
                 client_id: client_id.to_owned(),
-                secret: PlainSecret::presented(secret),
+                secret: secret.map(PlainSecret::presented),
             }),
             (None, Some(_)) => Err(OAuthError::invalid_request(
                 "client_secret was sent without client_id.",
@@ -132,6 +145,9 @@ fn form_urldecode(text: &str) -> Option<String> {
 enum Failure {
     UnknownClient,
     WrongSecret,
+    NoSecret,
+    PublicWithSecret,
+    PublicRefused,
     Inactive,
 }
 
@@ -140,6 +156,9 @@ impl Failure {
         match self {
             Self::UnknownClient => ClientAuthFailure::UnknownClient,
             Self::WrongSecret => ClientAuthFailure::WrongSecret,
+            Self::NoSecret | Self::PublicWithSecret | Self::PublicRefused => {
+                ClientAuthFailure::WrongMethod
+            }
             Self::Inactive => ClientAuthFailure::Inactive,
         }
     }
@@ -148,6 +167,9 @@ impl Failure {
         match self {
             Self::UnknownClient => "unknown client",
             Self::WrongSecret => "wrong secret",
+            Self::NoSecret => "confidential client without a secret",
+            Self::PublicWithSecret => "public client presented a secret",
+            Self::PublicRefused => "public client where only confidential ones are accepted",
             Self::Inactive => "inactive client",
         }
     }
@@ -158,6 +180,7 @@ pub async fn authenticate(
     state: &AppState,
     req: &HttpRequest,
     params: &Params,
+    public: PublicClients,
 ) -> Result<AuthenticatedClient, OAuthError> {
     let credentials = credentials(req, params)?;
     let now = state.now();
@@ -181,20 +204,23 @@ pub async fn authenticate(
         return Err(throttled(wait));
     }
 
-    let presented = credentials.secret.hash();
-    // The common case, from memory: a known, active application and one of its live
-    // secrets. Anything else goes to the database, which also records the failure.
-    if let Some(entry) = state.read_model.client(&credentials.client_id)
+    let presented = credentials.secret.as_ref().map(PlainSecret::hash);
+    // The common case, from memory: a known, active, confidential application and one of its
+    // live secrets. Anything else goes to the database, which also records the failure.
+    if let Some(presented) = &presented
+        && let Some(entry) = state.read_model.client(&credentials.client_id)
         && entry.client.active
-        && let Some(secret_id) = entry.matching_secret(&presented, now)
+        && entry.client.confidential
+        && let Some(secret_id) = entry.matching_secret(presented, now)
     {
         // A success clears the pair's failures, as one from the database does.
         let settled = throttle::decide(now, &holds, || Ok::<_, ()>(()));
         settled.map_err(throttled)?.ok();
+        crate::oauth::cors::remember(req, entry.client.origins());
         return Ok(AuthenticatedClient {
             client: entry.client.clone(),
             owner: entry.owner.clone(),
-            secret_id,
+            secret_id: Some(secret_id),
             cached: Some(entry),
         });
     }
@@ -207,10 +233,11 @@ pub async fn authenticate(
     // The secret is compared while the counts are locked and a failure counted before they
     // are unlocked, so concurrent guesses cannot outrun the count; a comparison takes
     // nanoseconds, so legitimate requests in flight together never wait for each other.
-    let verdict =
-        throttle::decide(now, &holds, || verify(found, presented.as_str())).map_err(throttled)?;
+    let verdict = throttle::decide(now, &holds, || verify(found, presented.as_ref(), public))
+        .map_err(throttled)?;
     let (failure, target) = match verdict {
         Ok((found, secret_id)) => {
+            crate::oauth::cors::remember(req, found.client.origins());
             return Ok(AuthenticatedClient {
                 client: found.client,
                 owner: found.owner,
@@ -238,12 +265,15 @@ pub async fn authenticate(
 }
 
 /// Compares the presented secret with every stored hash, without stopping at a match; with
-/// none, a dummy takes their place so the work is the same. A failure comes with the id of
-/// the client it was about, for the audit log.
+/// none, a dummy takes their place so the work is the same. Then applies the method rules:
+/// a confidential client presents a secret, a public one none, and only where `public`
+/// accepts it (RFC 6749 §2.1, §3.2.1). A failure comes with the id of the client it was
+/// about, for the audit log.
 fn verify(
     found: Option<ForAuthentication>,
-    presented: &str,
-) -> Result<(ForAuthentication, i64), (Failure, Option<i64>)> {
+    presented: Option<&SecretHash>,
+    public: PublicClients,
+) -> Result<(ForAuthentication, Option<i64>), (Failure, Option<i64>)> {
     let stored: &[(i64, String)] = found.as_ref().map_or(&[], |f| &f.secrets);
     let dummy = [(0, DUMMY_HASH.to_owned())];
     let candidates = if stored.is_empty() {
@@ -252,17 +282,34 @@ fn verify(
         stored
     };
     let mut matched = None;
-    for (id, hash) in candidates {
-        if constant_time_eq(hash.as_bytes(), presented.as_bytes()) {
-            matched = Some(*id);
+    if let Some(presented) = presented {
+        for (id, hash) in candidates {
+            if constant_time_eq(hash.as_bytes(), presented.as_str().as_bytes()) {
+                matched = Some(*id);
+            }
         }
     }
     let matched = matched.filter(|_| !stored.is_empty());
-    match (found, matched) {
-        (None, _) => Err((Failure::UnknownClient, None)),
-        (Some(f), None) => Err((Failure::WrongSecret, Some(f.client.id))),
-        (Some(f), Some(_)) if !f.client.active => Err((Failure::Inactive, Some(f.client.id))),
-        (Some(f), Some(secret_id)) => Ok((f, secret_id)),
+    let Some(found) = found else {
+        return Err((Failure::UnknownClient, None));
+    };
+    let confidential = found.client.confidential;
+    let failure = if confidential && presented.is_none() {
+        Some(Failure::NoSecret)
+    } else if confidential && matched.is_none() {
+        Some(Failure::WrongSecret)
+    } else if !confidential && presented.is_some() {
+        Some(Failure::PublicWithSecret)
+    } else if !confidential && public == PublicClients::Refused {
+        Some(Failure::PublicRefused)
+    } else if !found.client.active {
+        Some(Failure::Inactive)
+    } else {
+        None
+    };
+    match failure {
+        Some(failure) => Err((failure, Some(found.client.id))),
+        None => Ok((found, matched)),
     }
 }
 
@@ -272,9 +319,10 @@ pub async fn token_request(
     req: &HttpRequest,
     state: &AppState,
     payload: actix_web::web::Payload,
+    public: PublicClients,
 ) -> Result<(AuthenticatedClient, String), OAuthError> {
     let params = Params::read(req, payload).await?;
-    let auth = authenticate(state, req, &params).await?;
+    let auth = authenticate(state, req, &params, public).await?;
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required."))?

@@ -3,8 +3,8 @@
 
 use crate::db::models::client::{self, Client};
 use crate::db::models::client_secret;
-use crate::domain::GrantType;
-use crate::oauth::client_auth::{self, AuthenticatedClient};
+use crate::domain::{ApplicationType, GrantType};
+use crate::oauth::client_auth::{self, AuthenticatedClient, PublicClients};
 use crate::oauth::error::{OAuthError, no_store};
 use crate::oauth::grants::{self, Issued};
 use crate::oauth::params::Params;
@@ -77,19 +77,26 @@ async fn answer(
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required."))?;
     state.signing_keys()?;
+    let grant = GrantType::parse(grant_type)
+        .filter(|g| *g != GrantType::RefreshToken || state.settings.refresh_tokens);
+    let public = match grant {
+        Some(g) if ApplicationType::public_may_use(g) => PublicClients::Accepted,
+        _ => PublicClients::Refused,
+    };
     seen.authenticating = true;
-    let auth = client_auth::authenticate(state, req, &params).await?;
+    let auth = client_auth::authenticate(state, req, &params, public).await?;
     seen.client = Some(auth.client.id);
     crate::logging::record_client_id(req, &auth.client.client_id);
-    let grant = GrantType::parse(grant_type)
-        .filter(|g| *g != GrantType::RefreshToken || state.settings.refresh_tokens)
-        .ok_or(OAuthError::UnsupportedGrantType)?;
+    let grant = grant.ok_or(OAuthError::UnsupportedGrantType)?;
     if !may_use(&auth.client, grant) {
         return Err(OAuthError::UnauthorizedClient(
             "The application may not use this grant type.",
         ));
     }
     let issued = match grant {
+        GrantType::AuthorizationCode => {
+            grants::authorization_code::issue(state, &auth.client, &params).await?
+        }
         GrantType::ClientCredentials => grants::client_credentials::issue(state, &auth, &params)?,
         GrantType::Password => grants::password::issue(state, req, &auth, &params).await?,
         GrantType::RefreshToken => grants::refresh_token::issue(state, &auth, &params).await?,
@@ -99,12 +106,14 @@ async fn answer(
     Ok(respond(&issued))
 }
 
-/// Refresh tokens come with the password grant: an application that may sign users in may
-/// keep them signed in.
+/// Refresh tokens come with the password and authorization code grants: an application
+/// that may sign users in may keep them signed in.
 fn may_use(client: &Client, grant: GrantType) -> bool {
     let grants = client.grants();
     match grant {
-        GrantType::RefreshToken => grants.contains(GrantType::Password),
+        GrantType::RefreshToken => {
+            grants.contains(GrantType::Password) || grants.contains(GrantType::AuthorizationCode)
+        }
         other => grants.contains(other),
     }
 }
@@ -128,7 +137,10 @@ async fn touch_last_used(state: &AppState, auth: &AuthenticatedClient) {
     let (id, secret_id) = (auth.client.id, auth.secret_id);
     let touched = crate::db::query(&state.pool, move |conn| {
         client::touch_last_used(conn, id, now)?;
-        client_secret::touch_last_used(conn, secret_id, now)
+        if let Some(secret_id) = secret_id {
+            client_secret::touch_last_used(conn, secret_id, now)?;
+        }
+        Ok(())
     })
     .await;
     if let Err(error) = touched {

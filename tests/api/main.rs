@@ -2,14 +2,21 @@
 //! against a server on its own port with its own database.
 
 mod helpers;
+mod scope_catalog;
+mod secret_rotation;
 mod smtp_sink;
 mod webdriver;
 
 mod admin_auth;
+mod app_types;
 mod applications;
 mod applications_grid;
 mod applications_tokens;
+mod authorize;
+mod authorize_interop;
+mod authorize_support;
 mod browser;
+mod browser_app_types;
 mod cli;
 mod foundation;
 mod http_property;

@@ -34,12 +34,14 @@ fn default_organization(app: &TestApp) -> i64 {
 fn spec_of(app: &TestApp, client: &TestClient) -> ClientSpec {
     let row = client::get(&mut app.conn(), client.id).unwrap().unwrap();
     ClientSpec {
-        organization_id: row.organization_id,
-        name: ClientName::parse(&row.name).unwrap(),
-        grants: row.grants(),
-        owner_user_id: row.owner_user_id,
-        frontend: row.frontend,
         active: row.active,
+        ..ClientSpec::legacy(
+            row.organization_id,
+            ClientName::parse(&row.name).unwrap(),
+            row.grants(),
+            row.owner_user_id,
+            row.frontend,
+        )
     }
 }
 
@@ -81,14 +83,13 @@ async fn an_owner_from_another_organization_is_refused_on_create_and_edit(backen
         .set(tessera::db::schema::users::organization_id.eq(other))
         .execute(&mut *app.conn())
         .unwrap();
-    let spec = ClientSpec {
-        organization_id: default_organization(&app),
-        name: ClientName::parse("Crossing").unwrap(),
-        grants: Grants::parse(["client_credentials"]).unwrap(),
-        owner_user_id: Some(stranger.id),
-        frontend: false,
-        active: true,
-    };
+    let spec = ClientSpec::legacy(
+        default_organization(&app),
+        ClientName::parse("Crossing").unwrap(),
+        Grants::parse(["client_credentials"]).unwrap(),
+        Some(stranger.id),
+        false,
+    );
     let refused = clients::register(&mut app.conn(), &spec, None, &actor(), app.clock.now());
     assert!(
         matches!(refused, Err(ClientError::OwnerInOtherOrganization)),

@@ -154,7 +154,7 @@ struct GridPage {
     per_page: i64,
     page_sizes: [i64; 4],
     organizations: Vec<Organization>,
-    grants: [GrantType; 2],
+    grants: [GrantType; 3],
     first_row: i64,
     last_row: i64,
     filtered: bool,
@@ -309,7 +309,7 @@ mod tests {
 
     #[test]
     fn nonsense_in_the_query_string_falls_back_to_defaults() {
-        let p = params("page=-3&per_page=7&sort=evil&status=maybe&grant=implicit");
+        let p = params("page=-3&per_page=7&sort=evil&status=maybe&grant=device_code");
         assert_eq!(p.page(), 1);
         assert_eq!(p.per_page(), 25);
         assert_eq!(p.sort(), (GridSort::Created, true));

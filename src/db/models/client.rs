@@ -1,6 +1,6 @@
 use crate::db::DbConn;
 use crate::db::schema::clients;
-use crate::domain::Grants;
+use crate::domain::{ApplicationType, Grants, Origins, RedirectUris};
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
@@ -25,11 +25,34 @@ pub struct Client {
     pub updated_at: NaiveDateTime,
     pub last_used_at: Option<NaiveDateTime>,
     pub tokens_revoked_before: Option<NaiveDateTime>,
+    pub app_type: String,
+    pub allowed_origins: String,
+    pub implicit_allowed: bool,
+    pub refresh_token_ttl: Option<i32>,
 }
 
 impl Client {
     pub fn grants(&self) -> Grants {
         Grants::from_stored(&self.grants)
+    }
+
+    pub fn app_type(&self) -> ApplicationType {
+        ApplicationType::from_stored(&self.app_type)
+    }
+
+    pub fn redirect_uris(&self) -> RedirectUris {
+        RedirectUris::from_stored(&self.redirect_uris)
+    }
+
+    pub fn origins(&self) -> Origins {
+        Origins::from_stored(&self.allowed_origins)
+    }
+
+    /// The refresh-token lifetime set for this application, if any.
+    pub fn refresh_token_lifetime(&self) -> Option<TimeDelta> {
+        self.refresh_token_ttl
+            .filter(|ttl| *ttl > 0)
+            .map(|ttl| TimeDelta::seconds(i64::from(ttl)))
     }
 
     /// The users the application serves: customers for a frontend application, back-office
@@ -67,6 +90,13 @@ pub struct NewClient<'a> {
     pub name_folded: &'a str,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub app_type: &'a str,
+    pub scopes: &'a str,
+    pub redirect_uris: &'a str,
+    pub allowed_origins: &'a str,
+    pub implicit_allowed: bool,
+    pub access_token_ttl: Option<i32>,
+    pub refresh_token_ttl: Option<i32>,
 }
 
 #[derive(AsChangeset)]
@@ -78,6 +108,12 @@ pub struct ClientChangeset<'a> {
     pub grants: &'a str,
     pub owner_user_id: Option<Option<i64>>,
     pub updated_at: NaiveDateTime,
+    pub scopes: &'a str,
+    pub redirect_uris: &'a str,
+    pub allowed_origins: &'a str,
+    pub implicit_allowed: bool,
+    pub access_token_ttl: Option<Option<i32>>,
+    pub refresh_token_ttl: Option<Option<i32>>,
 }
 
 /// Last Used At is informative, not an audit trail: one write a minute per application is
@@ -212,6 +248,22 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
     diesel::delete(clients::table.find(id)).execute(conn)
 }
 
+/// Whether some active application registered this JavaScript origin.
+pub fn origin_registered(conn: &mut DbConn, origin: &str) -> QueryResult<bool> {
+    let candidates: Vec<String> = clients::table
+        .filter(clients::active.eq(true))
+        .filter(
+            clients::allowed_origins
+                .like(format!("%{}%", escape_like(origin)))
+                .escape('\\'),
+        )
+        .select(clients::allowed_origins)
+        .load(conn)?;
+    Ok(candidates
+        .iter()
+        .any(|stored| Origins::from_stored(stored).contains(origin)))
+}
+
 pub fn touch_last_used(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(
         clients::table.find(id).filter(
@@ -283,6 +335,54 @@ pub fn find_for_authentication(
     }))
 }
 
+/// What an administrator set about the authorization endpoint for an application.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = clients)]
+pub struct AuthorizeOptions {
+    /// A trusted first-party application: people are not asked to consent.
+    pub skip_consent: bool,
+    /// A legacy application may send PKCE challenges with the `plain` method.
+    pub allow_plain_pkce: bool,
+    /// A legacy application may use the implicit flow (RFC 9700 §2.1.2 advises against it).
+    #[diesel(column_name = implicit_allowed)]
+    pub allow_implicit: bool,
+}
+
+/// An application by its public id, with its authorization-endpoint options.
+pub fn find_for_authorize(
+    conn: &mut DbConn,
+    client_id: &str,
+) -> QueryResult<Option<(Client, AuthorizeOptions)>> {
+    clients::table
+        .filter(clients::client_id.eq(client_id))
+        .select((Client::as_select(), AuthorizeOptions::as_select()))
+        .first(conn)
+        .optional()
+}
+
+pub fn authorize_options(conn: &mut DbConn, id: i64) -> QueryResult<AuthorizeOptions> {
+    clients::table
+        .find(id)
+        .select(AuthorizeOptions::as_select())
+        .first(conn)
+}
+
+/// Sets the consent and PKCE options; the implicit switch belongs to the application's form.
+pub fn set_authorize_options(
+    conn: &mut DbConn,
+    id: i64,
+    options: AuthorizeOptions,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(clients::table.find(id))
+        .set((
+            clients::skip_consent.eq(options.skip_consent),
+            clients::allow_plain_pkce.eq(options.allow_plain_pkce),
+            clients::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
 /// What the applications grid can filter by; every field is optional.
 #[derive(Debug, Default, Clone)]
 pub struct GridFilter {
@@ -305,6 +405,13 @@ pub struct GridRow {
     pub client: Client,
     pub organization: String,
     pub owner: Option<String>,
+}
+
+/// `text` with the LIKE wildcards `%` and `_` (and the escape `\`) made literal.
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// `%` and `_` typed by a person are literal characters, not wildcards.

@@ -5,7 +5,7 @@
 //! usernames exist. The user must be enabled, of the application's kind, and a member of
 //! the application's organization.
 
-use super::{Issued, access_token, requested_scope};
+use super::{Issued, access_token, refresh_lifetime, requested_scope};
 use crate::audit::{self, Actor, AuditAction};
 use crate::db::models::user;
 use crate::domain::{Scope, Username};
@@ -100,7 +100,7 @@ pub async fn issue(
     let (access_token, expires_in) =
         access_token(state, client, user.id.to_string(), &user, &scope, now)?;
     let refresh_token = if state.settings.refresh_tokens {
-        let lifetime = state.settings.refresh_token_ttl;
+        let lifetime = refresh_lifetime(state, client);
         let family = Family::start(&state.settings, now);
         let client = client.clone();
         let scope = scope.clone();
