@@ -208,4 +208,36 @@ both_backends! {
         assert!(header(&failed, "access-control-allow-origin").is_none(), "no application, no origin");
         assert!(failed.headers().values().all(|v| v != "*"));
     }
+
+    async fn the_grid_shows_and_filters_by_application_type(backend: Backend) {
+        let app = spawn_app(backend).await;
+        app.signed_in_admin().await;
+        browser_app(&app, "Shop SPA", "https://shop.example");
+        back_office_app(&app);
+        let all = app.get("/admin/oauth-applications").await.text().await.unwrap();
+        assert!(all.contains("Browser or native application") && all.contains("Service account"));
+        let public = app.get("/admin/oauth-applications?type=public").await.text().await.unwrap();
+        assert!(public.contains("Shop SPA") && !public.contains(">erp<"), "{public}");
+        assert!(public.contains("<option value=\"public\" selected>"));
+    }
+
+    async fn the_form_refuses_each_bad_redirect_uri_and_origin_line_with_its_own_message_rfc_8252_section_7(backend: Backend) {
+        let app = spawn_app(backend).await;
+        app.signed_in_admin().await;
+        let page = crate::applications::create_via_form(&app, &[("app_type", "public"), ("name", "SPA"),
+            ("redirect_uris", "https://ok.example/cb\nhttp://evil.example/cb\nhttps://ok.example/cb#x\ncom.example.app:/cb"),
+            ("origins", "https://ok.example/app\nhttps://ok.example")]).await.text().await.unwrap();
+        assert!(page.contains("Line 2: `http://evil.example/cb`: A redirect URI must use https"), "{page}");
+        assert!(page.contains("Line 3: `https://ok.example/cb#x`: A redirect URI cannot have a fragment"));
+        assert!(page.contains("Line 1: `https://ok.example/app`: An origin has no path"));
+        assert_eq!(page.matches("data-testid=\"error-redirect_uris\"").count(), 2);
+        let none = crate::applications::create_via_form(&app, &[("app_type", "web"), ("name", "Web"),
+            ("grants", "authorization_code")]).await.text().await.unwrap();
+        assert!(none.contains("Register at least one redirect URI"));
+        let created = crate::applications::create_via_form(&app, &[("app_type", "public"), ("name", "SPA"),
+            ("redirect_uris", "com.example.app:/cb\nhttp://127.0.0.1/cb"), ("origins", "http://localhost:5173")]).await;
+        assert_eq!(created.status(), 200);
+        let html = created.text().await.unwrap();
+        assert!(html.contains("it has no secret") && !html.contains("id=\"client_secret\""));
+    }
 }
