@@ -8,8 +8,10 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-/// Clients authenticate to every endpoint the same two ways (RFC 6749 §2.3.1).
+/// Confidential clients authenticate to every endpoint the same two ways (RFC 6749 §2.3.1).
 const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
+/// Public clients send their client_id alone at the token and revocation endpoints.
+const PUBLIC_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
 
 /// Public keys change only at a restart, and verifiers refetch on an unknown `kid`.
 const JWKS_MAX_AGE: &str = "public, max-age=300";
@@ -32,8 +34,8 @@ pub async fn document(state: web::Data<AppState>) -> Result<HttpResponse, OAuthE
         "introspection_endpoint": format!("{issuer}/oauth2-introspect"),
         "grant_types_supported": grants,
         "response_types_supported": [],
-        "token_endpoint_auth_methods_supported": AUTH_METHODS,
-        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": PUBLIC_AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": PUBLIC_AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
         "scopes_supported": scopes,
     })))

@@ -175,7 +175,7 @@ both_backends! {
         );
         assert_eq!(
             metadata["token_endpoint_auth_methods_supported"],
-            json!(["client_secret_basic", "client_secret_post"])
+            json!(["client_secret_basic", "client_secret_post", "none"])
         );
         assert_eq!(metadata["scopes_supported"], json!(["read", "write"]));
     }
