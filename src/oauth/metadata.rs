@@ -7,8 +7,10 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-/// Clients authenticate to every endpoint the same two ways (RFC 6749 §2.3.1).
+/// Confidential clients authenticate to every endpoint the same two ways (RFC 6749 §2.3.1).
 const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
+/// Public clients send their client_id alone at the token and revocation endpoints.
+const PUBLIC_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
 
 /// `token` (implicit) is answered only for applications an administrator enabled it for.
 const RESPONSE_TYPES: [&str; 2] = ["code", "token"];
@@ -38,8 +40,8 @@ pub async fn document(state: web::Data<AppState>) -> Result<HttpResponse, OAuthE
         "response_types_supported": RESPONSE_TYPES,
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,
-        "token_endpoint_auth_methods_supported": AUTH_METHODS,
-        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": PUBLIC_AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": PUBLIC_AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
         "scopes_supported": *scopes,
     })))

@@ -355,3 +355,71 @@ async fn an_answer_carries_the_origin_only_when_it_belongs_to_the_requesting_app
     assert!(failed.headers().values().all(|v| v != "*"));
 }
 both_backends!(an_answer_carries_the_origin_only_when_it_belongs_to_the_requesting_application);
+
+async fn the_grid_shows_and_filters_by_application_type(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.signed_in_admin().await;
+    browser_app(&app, "Shop SPA", "https://shop.example");
+    app.back_office_app();
+    let all = app.get(APPLICATIONS).await.text().await.unwrap();
+    assert!(all.contains("Browser or native application") && all.contains("Service account"));
+    let public = app
+        .get(&format!("{APPLICATIONS}?type=public"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        public.contains("Shop SPA") && !public.contains(">erp<"),
+        "{public}"
+    );
+    assert!(public.contains("<option value=\"public\" selected>"));
+}
+both_backends!(the_grid_shows_and_filters_by_application_type);
+
+async fn the_form_refuses_each_bad_redirect_uri_and_origin_line_with_its_own_message_rfc_8252_section_7(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    app.signed_in_admin().await;
+    let redirect_uris = "https://ok.example/cb\nhttp://evil.example/cb\nhttps://ok.example/cb#x\ncom.example.app:/cb";
+    let fields = [
+        ("app_type", "public"),
+        ("name", "SPA"),
+        ("redirect_uris", redirect_uris),
+        ("origins", "https://ok.example/app\nhttps://ok.example"),
+    ];
+    let page = create_via_form(&app, &fields).await.text().await.unwrap();
+    assert!(
+        page.contains("Line 2: `http://evil.example/cb`: A redirect URI must use https"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Line 3: `https://ok.example/cb#x`: A redirect URI cannot have a fragment")
+    );
+    assert!(page.contains("Line 1: `https://ok.example/app`: An origin has no path"));
+    assert_eq!(
+        page.matches("data-testid=\"error-redirect_uris\"").count(),
+        2
+    );
+    let web = [
+        ("app_type", "web"),
+        ("name", "Web"),
+        ("grants", "authorization_code"),
+    ];
+    let none = create_via_form(&app, &web).await.text().await.unwrap();
+    assert!(none.contains("Register at least one redirect URI"));
+    let public = [
+        ("app_type", "public"),
+        ("name", "SPA"),
+        ("redirect_uris", "com.example.app:/cb\nhttp://127.0.0.1/cb"),
+        ("origins", "http://localhost:5173"),
+    ];
+    let created = create_via_form(&app, &public).await;
+    assert_eq!(created.status(), 200);
+    let html = created.text().await.unwrap();
+    assert!(html.contains("it has no secret") && !html.contains("id=\"client_secret\""));
+}
+both_backends!(
+    the_form_refuses_each_bad_redirect_uri_and_origin_line_with_its_own_message_rfc_8252_section_7
+);

@@ -391,6 +391,7 @@ pub struct GridFilter {
     pub owner_user_id: Option<i64>,
     pub active: Option<bool>,
     pub grant: Option<crate::domain::GrantType>,
+    pub app_type: Option<ApplicationType>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -445,6 +446,9 @@ macro_rules! grid_query {
         }
         if let Some(grant) = filter.grant {
             query = query.filter(clients::grants.like(format!("%{}%", grant.as_str())));
+        }
+        if let Some(app_type) = filter.app_type {
+            query = query.filter(clients::app_type.eq(app_type.as_str()));
         }
         query
     }};
