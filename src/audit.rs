@@ -70,6 +70,7 @@ pub enum Target {
     User,
     Organization,
     Mail,
+    Notice,
 }
 
 impl Target {
@@ -79,6 +80,7 @@ impl Target {
             Self::User => "user",
             Self::Organization => "organization",
             Self::Mail => "mail",
+            Self::Notice => "notice",
         }
     }
 }
@@ -137,6 +139,10 @@ audit_actions! {
     OrganizationCreated => "organization_created", Organization, "Created";
     OrganizationRenamed => "organization_renamed", Organization, "Renamed";
     MailRetried => "mail_retried", Mail, "Retried";
+    NoticeTemplateSaved => "notice_template_saved", Notice, "Template saved";
+    NoticeTemplateReset => "notice_template_reset", Notice, "Template reset to default";
+    NoticeTestSent => "notice_test_sent", Notice, "Test notice sent";
+    NoticeRuleSaved => "notice_rule_saved", Notice, "Notification rule saved";
 }
 
 impl AuditAction {

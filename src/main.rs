@@ -9,7 +9,7 @@ use tessera::config::Settings;
 use tessera::db::models::organization;
 use tessera::db::models::user;
 use tessera::domain::{
-    ClientName, Email, Grants, OrganizationName, Password, PersonName, UserKind, Username,
+    ClientName, Email, Grants, Locale, OrganizationName, Password, PersonName, UserKind, Username,
 };
 use tessera::oauth::keys::{KeyStore, SigningAlg};
 use tessera::organizations::{self, OrganizationError};
@@ -122,6 +122,9 @@ struct CreateUser {
     /// A customer (storefront) user rather than a back-office one.
     #[arg(long)]
     customer: bool,
+    /// The language of their notices, like en, de or pt-BR.
+    #[arg(long, default_value = "en")]
+    locale: String,
 }
 
 fn parse_alg(s: &str) -> Result<SigningAlg, String> {
@@ -204,6 +207,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
 fn create_user(settings: &Settings, args: CreateUser) -> anyhow::Result<()> {
     let username = Username::parse(&args.username)?;
     let email = Email::parse(&args.email)?;
+    let locale = Locale::parse(&args.locale)?;
     let full_name = args
         .full_name
         .as_deref()
@@ -234,6 +238,7 @@ fn create_user(settings: &Settings, args: CreateUser) -> anyhow::Result<()> {
         is_admin: args.admin,
         organization_id: Some(org.id),
         password_hash,
+        locale,
     };
     let created = match users::create(&mut conn, &account, &Actor::CommandLine, SystemClock.now()) {
         Err(UserError::UsernameTaken) => {

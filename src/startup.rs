@@ -68,6 +68,7 @@ impl Application {
         let pool = open_database(&settings, clock.as_ref())?;
         let keys = load_keys(&settings)?;
         let mail = MailWorker::from_settings(&settings)?;
+        crate::mail::templates::set_public_url(&settings.issuer);
         tracing::info!("mail goes to {}", mail.describe());
         let needs_setup = {
             let mut conn = pool.get().map_err(DbError::from)?;

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod clients;
 pub mod confirm;
 mod dashboard;
+mod emails;
 pub mod form;
 mod layout;
 mod notifications;
@@ -31,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(users::routes)
             .configure(organizations::routes)
             .configure(notifications::routes)
+            .configure(emails::routes)
             .default_service(web::to(not_found)),
     );
 }
@@ -63,7 +65,8 @@ refusal_unless_database!(
     crate::clients::ClientError,
     crate::users::UserError,
     crate::organizations::OrganizationError,
-    crate::mail::RetryError
+    crate::mail::RetryError,
+    crate::mail::templates::TemplateError
 );
 
 /// Keeps a refusal for the page to show; a database failure becomes the `AppError`.

@@ -3,6 +3,7 @@
 
 mod email;
 mod grant_type;
+mod locale;
 mod name;
 mod password;
 mod scope;
@@ -12,6 +13,7 @@ mod username;
 
 pub use email::Email;
 pub use grant_type::{GrantType, Grants};
+pub use locale::Locale;
 pub use name::{ClientName, OrganizationName, PersonName};
 pub use password::Password;
 pub use scope::Scope;

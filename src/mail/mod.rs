@@ -3,6 +3,8 @@
 //! worker.
 
 pub mod message;
+pub mod rules;
+pub mod templates;
 pub mod transport;
 pub mod worker;
 
