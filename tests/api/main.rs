@@ -14,6 +14,7 @@ mod cli;
 mod foundation;
 mod interop;
 mod mail;
+mod notice_templates;
 mod oauth_bearer;
 mod oauth_client_auth;
 mod oauth_durability;
