@@ -76,7 +76,7 @@ fn insert(conn: &mut DbConn, account: &NewAccount, now: NaiveDateTime) -> Result
         return Ok(created);
     }
     user::set_locale(conn, created.id, account.locale.as_str())?;
-    Ok(user::get(conn, created.id)?.ok_or(UserError::NotFound)?)
+    user::get(conn, created.id)?.ok_or(UserError::NotFound)
 }
 
 pub fn create(

@@ -15,6 +15,7 @@ mod foundation;
 mod interop;
 mod mail;
 mod notice_templates;
+mod notice_templates_browser;
 mod oauth_bearer;
 mod oauth_client_auth;
 mod oauth_durability;
