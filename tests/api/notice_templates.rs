@@ -487,8 +487,63 @@ async fn reset_restores_the_shipped_default(backend: Backend) {
     assert_eq!(history[0].subject, "Edited", "the reset version is kept");
 }
 
+async fn a_user_chooses_the_language_of_their_notices_on_the_user_form(backend: Backend) {
+    let (app, _sink, csrf) = app_with_sink(backend).await;
+    let form = |username: &'static str, locale: &'static str| {
+        [
+            ("csrf_token", csrf.clone()),
+            ("username", username.to_owned()),
+            ("email", format!("{username}@example.com")),
+            ("kind", "customer".to_owned()),
+            ("password", "a long enough password".to_owned()),
+            ("password_confirm", "a long enough password".to_owned()),
+            ("locale", locale.to_owned()),
+        ]
+    };
+    let refused = app
+        .http
+        .post(app.url("/admin/users/new"))
+        .form(&form("dora", "deutsch"))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(refused.status(), 200);
+    let page = refused.text().await.expect("body");
+    assert!(
+        page.contains("data-testid=\"error-locale\""),
+        "refused inline: {page}"
+    );
+    let created = app
+        .http
+        .post(app.url("/admin/users/new"))
+        .form(&form("dora", "de_at"))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(created.status(), 303);
+    let dora = user::find_by_username(&mut app.conn(), "dora")
+        .expect("query")
+        .expect("created");
+    assert_eq!(dora.locale, "de-AT");
+    let plain = app
+        .http
+        .post(app.url("/admin/users/new"))
+        .form(&form("emil", ""))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(plain.status(), 303);
+    let emil = user::find_by_username(&mut app.conn(), "emil")
+        .expect("query")
+        .expect("created");
+    assert_eq!(emil.locale, "en", "English unless chosen");
+}
+
 both_backends! {
-    async fn an_edited_subject_reaches_the_owner(backend: Backend) {
+    async fn the_user_form_sets_the_language_of_notices(backend: Backend) {
+        a_user_chooses_the_language_of_their_notices_on_the_user_form(backend).await
+    }
+    async fn an_edited_subject_reaches_the_owner_rfc_5321(backend: Backend) {
         an_edited_subject_reaches_the_owner_over_smtp_rfc_5321(backend).await
     }
     async fn a_rule_with_an_extra_address_sends_to_both(backend: Backend) {
@@ -503,7 +558,7 @@ both_backends! {
     async fn templates_render_no_secret_or_hash_asvs_6_5_2(backend: Backend) {
         no_template_can_render_a_secret_or_a_hash_asvs_6_5_2(backend).await
     }
-    async fn a_syntax_error_is_refused_with_its_line(backend: Backend) {
+    async fn a_syntax_error_is_refused_with_its_line_asvs_5_1_3(backend: Backend) {
         a_syntax_error_is_refused_inline_with_its_line(backend).await
     }
     async fn preview_and_send_test_work(backend: Backend) {
