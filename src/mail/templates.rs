@@ -80,7 +80,7 @@ impl Event {
 
     const fn wording(self) -> Wording {
         match self {
-            Self::ApplicationAdded => Wording {
+            Self::ApplicationAdded | Self::OwnerChanged => Wording {
                 subject: "OAuth application added to your account",
                 summary: "An OAuth application was added to your account.",
                 consequence: "It can obtain access tokens with its Client ID and secret. \
@@ -101,12 +101,6 @@ impl Event {
                 subject: "OAuth application removed from your account",
                 summary: "An OAuth application was removed from your account.",
                 consequence: "Its credentials and tokens no longer work.",
-            },
-            Self::OwnerChanged => Wording {
-                subject: "OAuth application handed to you",
-                summary: "An OAuth application was handed to you: you are now its owner.",
-                consequence: "It can obtain access tokens with its Client ID and secret. \
-                              The secret is never sent by email.",
             },
             Self::SecretAdded => Wording {
                 subject: "New secret for an OAuth application on your account",
@@ -498,9 +492,13 @@ pub fn save(
         return Err(TemplateError::Invalid(errors));
     }
     crate::db::transaction(conn, |conn| {
-        let (old, _) = current(conn, event, locale)?;
+        let (old, origin) = current(conn, event, locale)?;
         let (e, l) = (event.as_str(), locale.as_str());
-        notice_template_history::insert(conn, e, l, &old.borrowed(), &replaced_by(actor), now)?;
+        // A new locale's first version replaces none of its own: the English stand-in stays.
+        if origin != Origin::English {
+            let by = replaced_by(actor);
+            notice_template_history::insert(conn, e, l, &old.borrowed(), &by, now)?;
+        }
         notice_template::save(conn, e, l, &texts.borrowed(), actor.name(), now)?;
         let action = AuditAction::NoticeTemplateSaved;
         audit::record(conn, actor, action, None, &detail(event, locale), now)?;

@@ -48,10 +48,22 @@ async fn an_administrator_edits_a_template_with_the_preview_beside_it_in_a_real_
     browser
         .click(&browser.find("[data-testid=preview]").await)
         .await;
-    let previewed = browser.find("[data-testid=preview-subject]").await;
-    assert_eq!(
-        browser.text(&previewed).await,
-        "Switched off: Sample application"
+    // The answer to Preview is the same page: wait until it shows the typed subject.
+    let mut shown = false;
+    for _ in 0..100 {
+        if browser
+            .source()
+            .await
+            .contains("data-testid=\"preview-subject\">Switched off: Sample application<")
+        {
+            shown = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        shown,
+        "the preview shows the typed subject with sample values"
     );
     assert_eq!(browser.count("[data-testid=preview-html]").await, 1);
     browser.screenshot("notice-template-preview.png").await;
