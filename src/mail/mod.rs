@@ -1,6 +1,6 @@
 //! Mail: messages composed elsewhere (the owners' notices live beside the changes they
-//! report), queued to an outbox in the same transaction as their cause, and delivered by a
-//! worker.
+//! report) from the templates and rules kept here, queued to an outbox in the same
+//! transaction as their cause, and delivered by a worker.
 
 pub mod message;
 pub mod rules;
