@@ -72,6 +72,7 @@ pub enum Target {
     Mail,
     Scope,
     ScopeCategory,
+    Notice,
 }
 
 impl Target {
@@ -83,6 +84,7 @@ impl Target {
             Self::Mail => "mail",
             Self::Scope => "scope",
             Self::ScopeCategory => "scope_category",
+            Self::Notice => "notice",
         }
     }
 }
@@ -155,6 +157,10 @@ audit_actions! {
     ScopeCreated => "scope_created", Scope, "Created";
     ScopeUpdated => "scope_updated", Scope, "Edited";
     ScopeDeleted => "scope_deleted", Scope, "Deleted";
+    NoticeTemplateSaved => "notice_template_saved", Notice, "Template saved";
+    NoticeTemplateReset => "notice_template_reset", Notice, "Template reset to default";
+    NoticeTestSent => "notice_test_sent", Notice, "Test notice sent";
+    NoticeRuleSaved => "notice_rule_saved", Notice, "Notification rule saved";
 }
 
 impl AuditAction {

@@ -9,8 +9,8 @@ use tessera::config::Settings;
 use tessera::db::models::organization;
 use tessera::db::models::user;
 use tessera::domain::{
-    ApplicationType, CategoryName, ClientName, Email, ExpireOld, Grants, OrganizationName, Origins,
-    Password, PersonName, RedirectUris, ScopeDescription, ScopeToken, UserKind, Username,
+    ApplicationType, CategoryName, ClientName, Email, ExpireOld, Grants, Locale, OrganizationName,
+    Origins, Password, PersonName, RedirectUris, ScopeDescription, ScopeToken, UserKind, Username,
 };
 use tessera::oauth::keys::{KeyStore, SigningAlg};
 use tessera::organizations::{self, OrganizationError};
@@ -196,6 +196,9 @@ struct CreateUser {
     /// A customer (storefront) user rather than a back-office one.
     #[arg(long)]
     customer: bool,
+    /// The language of their notices, like en, de or pt-BR.
+    #[arg(long, default_value = "en")]
+    locale: String,
 }
 
 fn parse_alg(s: &str) -> Result<SigningAlg, String> {
@@ -283,6 +286,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
 fn create_user(settings: &Settings, args: CreateUser) -> anyhow::Result<()> {
     let username = Username::parse(&args.username)?;
     let email = Email::parse(&args.email)?;
+    let locale = Locale::parse(&args.locale)?;
     let full_name = args
         .full_name
         .as_deref()
@@ -313,6 +317,7 @@ fn create_user(settings: &Settings, args: CreateUser) -> anyhow::Result<()> {
         is_admin: args.admin,
         organization_id: Some(org.id),
         password_hash,
+        locale,
     };
     let created = match users::create(&mut conn, &account, &Actor::CommandLine, SystemClock.now()) {
         Err(UserError::UsernameTaken) => {

@@ -79,6 +79,7 @@ impl Application {
             tracing::warn!("{warning}");
         }
         let mail = MailWorker::from_settings(&settings)?;
+        crate::mail::templates::set_public_url(&settings.issuer);
         tracing::info!("mail goes to {}", mail.describe());
         let needs_setup = {
             let mut conn = pool.get().map_err(DbError::from)?;

@@ -6,7 +6,7 @@ use crate::audit::{self, Actor, AuditAction};
 use crate::db::DbConn;
 use crate::db::models::user::{self, NewUser, User, UserChangeset};
 use crate::db::models::{admin_session, organization, refresh_token};
-use crate::domain::{Email, PersonName, UserKind, Username};
+use crate::domain::{Email, Locale, PersonName, UserKind, Username};
 use chrono::NaiveDateTime;
 
 /// A new account, already parsed; the password is already hashed.
@@ -18,6 +18,8 @@ pub struct NewAccount {
     pub is_admin: bool,
     pub organization_id: Option<i64>,
     pub password_hash: String,
+    /// The language of the notices they receive.
+    pub locale: Locale,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +57,7 @@ fn insert(conn: &mut DbConn, account: &NewAccount, now: NaiveDateTime) -> Result
     {
         return Err(UserError::UnknownOrganization);
     }
-    Ok(user::create(
+    let created = user::create(
         conn,
         &NewUser {
             username: account.username.as_str(),
@@ -69,7 +71,12 @@ fn insert(conn: &mut DbConn, account: &NewAccount, now: NaiveDateTime) -> Result
             created_at: now,
             updated_at: now,
         },
-    )?)
+    )?;
+    if account.locale.is_english() {
+        return Ok(created);
+    }
+    user::set_locale(conn, created.id, account.locale.as_str())?;
+    user::get(conn, created.id)?.ok_or(UserError::NotFound)
 }
 
 pub fn create(
@@ -119,6 +126,7 @@ pub struct AccountChanges {
     pub is_admin: bool,
     pub organization_id: Option<i64>,
     pub password_hash: Option<String>,
+    pub locale: Locale,
 }
 
 pub fn update(
@@ -148,6 +156,7 @@ pub fn update(
                 kind: changes.kind.as_str(),
                 is_admin: changes.is_admin,
                 organization_id: Some(changes.organization_id),
+                locale: changes.locale.as_str(),
                 updated_at: now,
             },
         )?;

@@ -5,6 +5,7 @@ pub mod charts;
 pub mod clients;
 pub mod confirm;
 mod dashboard;
+mod emails;
 pub mod form;
 mod layout;
 mod notifications;
@@ -40,6 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(organization_consent::routes)
             .configure(scopes::routes)
             .configure(notifications::routes)
+            .configure(emails::routes)
             .default_service(web::to(not_found)),
     );
 }
@@ -76,7 +78,8 @@ refusal_unless_database!(
     crate::scopes::ScopeError,
     crate::users::UserError,
     crate::organizations::OrganizationError,
-    crate::mail::RetryError
+    crate::mail::RetryError,
+    crate::mail::templates::TemplateError
 );
 
 /// Keeps a refusal for the page to show; a database failure becomes the `AppError`.

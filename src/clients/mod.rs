@@ -353,8 +353,7 @@ pub fn update(
         let updated = client::get(conn, id)?.ok_or(ClientError::NotFound)?;
         record(conn, &updated, AuditAction::ClientUpdated, actor, now)?;
         if updated.owner_user_id != existing.owner_user_id {
-            // To its new owner the application has just been added to their account.
-            notice::queue(conn, &updated, Notice::AddedToAccount, actor, now)?;
+            notice::queue(conn, &updated, Notice::HandedOver, actor, now)?;
         }
         crate::readmodel::record_change(conn)?;
         switch(conn, id, spec.active, actor, now)

@@ -223,6 +223,44 @@ diesel::table! {
         tokens_revoked_before -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        locale -> Text,
+    }
+}
+
+diesel::table! {
+    notice_rules (event) {
+        event -> Text,
+        enabled -> Bool,
+        notify_owner -> Bool,
+        extra_recipients -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notice_template_history (id) {
+        id -> BigInt,
+        event -> Text,
+        locale -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        replaced_by_user_id -> Nullable<BigInt>,
+        replaced_by -> Text,
+        replaced_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notice_templates (id) {
+        id -> BigInt,
+        event -> Text,
+        locale -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        updated_by -> Text,
+        updated_at -> Timestamp,
     }
 }
 
@@ -284,6 +322,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     clients,
     consents,
     mail_outbox,
+    notice_rules,
+    notice_template_history,
+    notice_templates,
     organizations,
     pending_authorizations,
     refresh_tokens,

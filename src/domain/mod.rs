@@ -5,6 +5,7 @@ mod app_type;
 mod email;
 mod grant_type;
 pub mod lifetime;
+mod locale;
 mod name;
 mod password;
 pub mod redirect_uri;
@@ -17,6 +18,7 @@ pub use app_type::ApplicationType;
 pub use email::Email;
 pub use grant_type::{GrantType, Grants};
 pub use lifetime::{ExpireOld, Lifetime};
+pub use locale::Locale;
 pub use name::{
     CategoryName, ClientName, OptionalText, OrganizationName, PersonName, ScopeDescription, fold,
 };

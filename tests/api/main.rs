@@ -24,6 +24,8 @@ mod instances;
 mod interop;
 mod mail_outbox;
 mod mail_smtp;
+mod notice_templates;
+mod notice_templates_browser;
 mod oauth_bearer;
 mod oauth_client_auth;
 mod oauth_durability;

@@ -57,6 +57,7 @@ fn move_user(app: &TestApp, user: &user_model::User, kind: UserKind, organizatio
         is_admin: user.is_admin,
         organization_id: Some(organization_id),
         password_hash: None,
+        locale: tessera::domain::Locale::parse(&user.locale).unwrap(),
     };
     users::update(
         &mut app.conn(),
