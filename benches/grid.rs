@@ -40,8 +40,16 @@ fn seeded_pool(dir: &std::path::Path) -> db::Pool {
                     },
                     owner_user_id: None,
                     creation_key: None,
+                    name_folded: &tessera::domain::fold(name),
                     created_at: now - chrono::TimeDelta::seconds(i as i64),
                     updated_at: now,
+                    app_type: if i % 2 == 0 { "service" } else { "web" },
+                    scopes: "",
+                    redirect_uris: "",
+                    allowed_origins: "",
+                    implicit_allowed: false,
+                    access_token_ttl: None,
+                    refresh_token_ttl: None,
                 })
                 .execute(conn)?;
         }

@@ -70,6 +70,9 @@ pub enum Target {
     User,
     Organization,
     Mail,
+    Scope,
+    ScopeCategory,
+    Notice,
 }
 
 impl Target {
@@ -79,6 +82,9 @@ impl Target {
             Self::User => "user",
             Self::Organization => "organization",
             Self::Mail => "mail",
+            Self::Scope => "scope",
+            Self::ScopeCategory => "scope_category",
+            Self::Notice => "notice",
         }
     }
 }
@@ -124,6 +130,8 @@ audit_actions! {
     ClientActivated => "client_activated", Client, "Activated";
     ClientDeactivated => "client_deactivated", Client, "Deactivated";
     ClientDeleted => "client_deleted", Client, "Deleted";
+    ClientSecretAdded => "client_secret_added", Client, "Secret added";
+    ClientSecretDisabled => "client_secret_disabled", Client, "Secret disabled";
     ClientAuthFailed => "client_auth_failed", Client, "Authentication failed";
     RefreshTokenReused => "refresh_token_reused", Client, "Spent refresh token presented again";
     PasswordGrantFailed => "token_password_failed", User, "Password grant failed";
@@ -139,6 +147,22 @@ audit_actions! {
     OrganizationCreated => "organization_created", Organization, "Created";
     OrganizationRenamed => "organization_renamed", Organization, "Renamed";
     MailRetried => "mail_retried", Mail, "Retried";
+    SsoSignIn => "sso_sign_in", User, "Signed in to authorize an application";
+    SsoSignInFailed => "sso_sign_in_failed", User, "Sign-in to authorize an application failed";
+    ConsentGranted => "consent_granted", Client, "Access allowed by a person";
+    ConsentRevoked => "consent_revoked", Client, "Access revoked by a person";
+    AuthorizationCodeReused => "authorization_code_reused", Client, "Spent authorization code presented again";
+    ClientAuthorizationUpdated => "client_authorization_updated", Client, "Sign-in and consent settings changed";
+    OrganizationConsentScreenUpdated => "organization_consent_screen_updated", Organization, "Consent screen changed";
+    ScopeCategoryCreated => "scope_category_created", ScopeCategory, "Created";
+    ScopeCategoryUpdated => "scope_category_updated", ScopeCategory, "Edited";
+    ScopeCreated => "scope_created", Scope, "Created";
+    ScopeUpdated => "scope_updated", Scope, "Edited";
+    ScopeDeleted => "scope_deleted", Scope, "Deleted";
+    NoticeTemplateSaved => "notice_template_saved", Notice, "Template saved";
+    NoticeTemplateReset => "notice_template_reset", Notice, "Template reset to default";
+    NoticeTestSent => "notice_test_sent", Notice, "Test notice sent";
+    NoticeRuleSaved => "notice_rule_saved", Notice, "Notification rule saved";
 }
 
 impl AuditAction {
@@ -154,6 +178,8 @@ impl AuditAction {
         Self::ClientActivated,
         Self::ClientDeactivated,
         Self::ClientDeleted,
+        Self::ClientSecretAdded,
+        Self::ClientSecretDisabled,
     ];
 }
 

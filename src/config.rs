@@ -46,6 +46,18 @@ pub struct Settings {
     pub workers: usize,
     /// Reverse proxies whose `X-Forwarded-For` names the real client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where `/metrics` is served; `None`: nowhere.
+    pub metrics_bind: Option<SocketAddr>,
+    /// How long usage rows are kept.
+    pub usage_retention: TimeDelta,
+    /// How long an authorization code may wait for its exchange (RFC 6749 §4.1.2).
+    pub authorization_code_ttl: TimeDelta,
+    /// How long a person has to sign in and consent before the request must start again.
+    pub authorization_request_ttl: TimeDelta,
+    /// PKCE for every application (RFC 9700 §2.1.1), or only for public ones.
+    pub pkce_required_for_all: bool,
+    pub sso_idle_timeout: TimeDelta,
+    pub sso_absolute_timeout: TimeDelta,
 }
 
 impl Settings {
@@ -135,11 +147,55 @@ impl Settings {
                     })
                 })
                 .collect::<Result<_, _>>()?,
+            metrics_bind: get("TESSERA_METRICS_BIND")
+                .map(|a| {
+                    a.parse().map_err(|_| {
+                        error(
+                            "TESSERA_METRICS_BIND",
+                            "expected an address like 127.0.0.1:9464",
+                        )
+                    })
+                })
+                .transpose()?,
+            usage_retention: match get("TESSERA_USAGE_RETENTION_DAYS") {
+                Some(days) => days
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|d| (1..=3650).contains(d))
+                    .map(TimeDelta::days)
+                    .ok_or_else(|| {
+                        error(
+                            "TESSERA_USAGE_RETENTION_DAYS",
+                            "expected a number of days from 1 to 3650",
+                        )
+                    })?,
+                None => TimeDelta::days(90),
+            },
+            authorization_code_ttl: parse_seconds(values, "TESSERA_AUTHORIZATION_CODE_TTL", 60)?,
+            authorization_request_ttl: parse_seconds(
+                values,
+                "TESSERA_AUTHORIZATION_REQUEST_TTL",
+                600,
+            )?,
+            pkce_required_for_all: match get("TESSERA_PKCE_REQUIRED") {
+                None | Some("all") => true,
+                Some("public") => false,
+                Some(_) => {
+                    return Err(error("TESSERA_PKCE_REQUIRED", "expected `all` or `public`"));
+                }
+            },
+            sso_idle_timeout: parse_seconds(values, "TESSERA_SSO_IDLE_TIMEOUT", 3600)?,
+            sso_absolute_timeout: parse_seconds(values, "TESSERA_SSO_ABSOLUTE_TIMEOUT", 8 * 3600)?,
         })
     }
 
     pub fn secure_cookies(&self) -> bool {
         self.issuer.starts_with("https://")
+    }
+
+    /// The issuer without a trailing slash, for building Tessera's own URLs.
+    pub fn base_url(&self) -> &str {
+        self.issuer.trim_end_matches('/')
     }
 }
 
@@ -161,7 +217,9 @@ fn parse_issuer(url: &str) -> Result<String, ConfigError> {
             "expected a URL without query or fragment",
         ));
     }
-    Ok(url.trim_end_matches('/').to_owned())
+    // RFC 8414 §3.3 and RFC 9068 §4: the issuer is compared as a string, so it is kept
+    // exactly as configured, a trailing slash included.
+    Ok(url.to_owned())
 }
 
 fn parse_bool(
@@ -269,9 +327,10 @@ mod tests {
     }
 
     #[test]
-    fn the_issuer_loses_its_trailing_slash() {
+    fn the_issuer_is_used_exactly_with_its_trailing_slash_rfc_8414_section_3_3() {
         let s = settings(&[("TESSERA_ISSUER", "https://auth.example.com/")]).unwrap();
-        assert_eq!(s.issuer, "https://auth.example.com");
+        assert_eq!(s.issuer, "https://auth.example.com/");
+        assert_eq!(s.base_url(), "https://auth.example.com");
         assert!(s.secure_cookies());
     }
 

@@ -16,6 +16,10 @@ pub enum AppError {
     Csrf,
     #[error("not found")]
     NotFound,
+    #[error("the request cannot be read")]
+    BadRequest,
+    #[error("the request body is too large")]
+    TooLarge,
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
     #[error(transparent)]
@@ -76,6 +80,8 @@ impl ResponseError for AppError {
             Self::Unauthenticated => StatusCode::SEE_OTHER,
             Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Database(_)
             | Self::MissingState
             | Self::Template(_)
@@ -98,6 +104,14 @@ impl ResponseError for AppError {
             ),
             Self::Forbidden(why) => ("Not allowed", *why),
             Self::NotFound => ("Page not found", "There is nothing at this address."),
+            Self::BadRequest => (
+                "Bad request",
+                "This address or form holds something Tessera cannot read. Go back, reload the page and try again.",
+            ),
+            Self::TooLarge => (
+                "Too large",
+                "What was sent is larger than Tessera accepts. Shorten it and try again.",
+            ),
             Self::Database(_)
             | Self::MissingState
             | Self::Template(_)

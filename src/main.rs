@@ -10,7 +10,8 @@ use tessera::config::Settings;
 use tessera::db::models::organization;
 use tessera::db::models::{user, user_role};
 use tessera::domain::{
-    ClientName, Email, Grants, OrganizationName, Password, PersonName, UserKind, Username,
+    ApplicationType, CategoryName, ClientName, Email, ExpireOld, Grants, Locale, OrganizationName,
+    Origins, Password, PersonName, RedirectUris, ScopeDescription, ScopeToken, UserKind, Username,
 };
 use tessera::oauth::keys::{KeyStore, SigningAlg};
 use tessera::organizations::{self, OrganizationError};
@@ -47,6 +48,49 @@ enum Command {
     /// Manage OAuth applications.
     #[command(subcommand)]
     Clients(ClientsCommand),
+    /// Manage the scope catalog.
+    #[command(subcommand)]
+    Scopes(ScopesCommand),
+}
+
+#[derive(Subcommand)]
+enum ScopesCommand {
+    /// Add a scope to the catalog, in its category (made when new).
+    Create {
+        name: String,
+        #[arg(long)]
+        category: String,
+        /// What the scope lets an application do, for the person asked to consent.
+        #[arg(long)]
+        description: String,
+    },
+    /// List the catalog by category.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretsCommand {
+    /// Add a secret to an application and print it, once.
+    Add {
+        client_id: String,
+        /// How long the current secrets keep working: 1d, 7d, 30d (any count of s, m, h,
+        /// d) or never (the default: until disabled).
+        #[arg(long, default_value = "never")]
+        expire_old: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List an application's secrets by prefix, never the secrets.
+    List {
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable the secret with this visible prefix: refused at once.
+    Disable { client_id: String, prefix: String },
 }
 
 #[derive(Subcommand)]
@@ -58,6 +102,19 @@ enum ClientsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Deactivate an OAuth application: refused at once, its tokens cut off.
+    Deactivate {
+        /// The application's client id.
+        client_id: String,
+    },
+    /// Activate an OAuth application again.
+    Activate {
+        /// The application's client id.
+        client_id: String,
+    },
+    /// Manage an application's secrets.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
 }
 
 #[derive(Args)]
@@ -67,9 +124,26 @@ struct CreateClient {
     org: Option<String>,
     #[arg(long)]
     name: String,
-    /// client_credentials or password; repeat for both.
-    #[arg(long = "grant", required = true)]
+    /// service, web or public. Without it the type follows from the grants.
+    #[arg(long = "type", required_unless_present = "grants")]
+    app_type: Option<String>,
+    /// client_credentials, password or authorization_code; repeat for several. A service
+    /// account or public client has its own; a web application defaults to
+    /// authorization_code.
+    #[arg(long = "grant")]
     grants: Vec<String>,
+    /// A redirect URI; repeat for several.
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    /// A JavaScript origin of a browser application; repeat for several.
+    #[arg(long = "origin")]
+    origins: Vec<String>,
+    /// A scope from the catalog; repeat for several.
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    /// Allow the implicit grant.
+    #[arg(long)]
+    implicit: bool,
     /// Username of the owner, whom client_credentials tokens act as.
     #[arg(long)]
     owner: Option<String>,
@@ -147,6 +221,9 @@ struct CreateUser {
     /// A customer (storefront) user rather than a back-office one.
     #[arg(long)]
     customer: bool,
+    /// The language of their notices, like en, de or pt-BR.
+    #[arg(long, default_value = "en")]
+    locale: String,
 }
 
 fn parse_alg(s: &str) -> Result<SigningAlg, String> {
@@ -158,7 +235,13 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 fn main() -> ExitCode {
-    init_tracing();
+    match tessera::logging::LogFormat::from_env() {
+        Ok(format) => tessera::logging::init(format),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let cli = Cli::parse();
     match run(cli.command.unwrap_or(Command::Serve)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -167,15 +250,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_server=warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
 }
 
 fn run(command: Command) -> anyhow::Result<()> {
@@ -218,12 +292,20 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Users(UsersCommand::List { json }) => list_users(&settings, json),
         Command::Clients(ClientsCommand::Create(args)) => create_client(&settings, args),
         Command::Clients(ClientsCommand::List { json }) => list_clients(&settings, json),
+        Command::Clients(ClientsCommand::Deactivate { client_id }) => {
+            set_client_active(&settings, &client_id, false)
+        }
+        Command::Clients(ClientsCommand::Activate { client_id }) => {
+            set_client_active(&settings, &client_id, true)
+        }
+        Command::Clients(ClientsCommand::Secrets(command)) => secrets_command(&settings, command),
+        Command::Scopes(command) => scopes_command(&settings, command),
     }
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
-        let issuer = settings.issuer.clone();
+        let issuer = settings.base_url().to_owned();
         let ip = settings.bind.ip();
         let app = Application::build(settings).await?;
         tracing::info!("Tessera is listening on http://{ip}:{}", app.port());
@@ -242,6 +324,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
 fn create_user(settings: &Settings, args: CreateUser) -> anyhow::Result<()> {
     let username = Username::parse(&args.username)?;
     let email = Email::parse(&args.email)?;
+    let locale = Locale::parse(&args.locale)?;
     let full_name = args
         .full_name
         .as_deref()
@@ -272,6 +355,7 @@ fn create_user(settings: &Settings, args: CreateUser) -> anyhow::Result<()> {
         is_admin: args.admin,
         organization_id: Some(org.id),
         password_hash,
+        locale,
     };
     let created = match users::create(&mut conn, &account, &Actor::CommandLine, SystemClock.now()) {
         Err(UserError::UsernameTaken) => {
@@ -385,9 +469,49 @@ fn list_users(settings: &Settings, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The spec's type, grants and browser fields from `--type` and what goes with it.
+fn typed_spec(mut spec: ClientSpec, args: &CreateClient) -> anyhow::Result<ClientSpec> {
+    let Some(raw) = &args.app_type else {
+        return Ok(spec);
+    };
+    let kind = ApplicationType::parse(raw)?;
+    let grants = match kind {
+        ApplicationType::Service => Grants::parse(["client_credentials"])?,
+        ApplicationType::Public => Grants::parse(["authorization_code"])?,
+        ApplicationType::Web if args.grants.is_empty() => Grants::parse(["authorization_code"])?,
+        ApplicationType::Web => Grants::parse(args.grants.iter().map(String::as_str))?,
+    };
+    kind.check_grants(&grants, args.implicit)?;
+    let lines = |values: &[String]| values.join("\n");
+    let joined = |errors: Vec<tessera::domain::Invalid>| {
+        anyhow::anyhow!(
+            errors
+                .into_iter()
+                .map(|e| e.0)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    };
+    spec.app_type = kind;
+    spec.grants = grants;
+    spec.implicit_allowed = args.implicit;
+    spec.redirect_uris = RedirectUris::parse_lines(&lines(&args.redirect_uris)).map_err(joined)?;
+    spec.origins = Origins::parse_lines(&lines(&args.origins)).map_err(joined)?;
+    Ok(spec)
+}
+
 fn create_client(settings: &Settings, args: CreateClient) -> anyhow::Result<()> {
     let name = ClientName::parse(&args.name)?;
-    let grants = Grants::parse(args.grants.iter().map(String::as_str))?;
+    let grants = if args.grants.is_empty() {
+        Grants::parse(["client_credentials"])?
+    } else {
+        Grants::parse(args.grants.iter().map(String::as_str))?
+    };
+    let scopes = args
+        .scopes
+        .iter()
+        .map(|s| ScopeToken::parse(s))
+        .collect::<Result<Vec<_>, _>>()?;
     let pool = open_database(settings, &SystemClock)?;
     let mut conn = pool.get()?;
     let org_name = args.org.as_deref().unwrap_or(organization::DEFAULT_NAME);
@@ -402,12 +526,12 @@ fn create_client(settings: &Settings, args: CreateClient) -> anyhow::Result<()> 
         None => None,
     };
     let spec = ClientSpec {
-        organization_id: org.id,
-        name,
-        grants,
-        owner_user_id,
-        frontend: args.frontend,
+        scopes,
         active: !args.inactive,
+        ..typed_spec(
+            ClientSpec::legacy(org.id, name, grants, owner_user_id, args.frontend),
+            &args,
+        )?
     };
     let (client, secret) = clients::register(
         &mut conn,
@@ -416,16 +540,42 @@ fn create_client(settings: &Settings, args: CreateClient) -> anyhow::Result<()> 
         &Actor::CommandLine,
         SystemClock.now(),
     )?;
+    let secret = secret.as_ref().map(|s| s.expose());
     if args.json {
         println!(
             "{}",
-            serde_json::json!({"client_id": client.client_id, "client_secret": secret.expose()})
+            serde_json::json!({"client_id": client.client_id, "client_secret": secret})
         );
     } else {
         println!("client_id:     {}", client.client_id);
-        println!("client_secret: {}", secret.expose());
-        println!("Store the secret now: it is not shown again.");
+        if let Some(secret) = secret {
+            println!("client_secret: {secret}");
+            println!("Store the secret now: it is not shown again.");
+        }
     }
+    Ok(())
+}
+
+fn set_client_active(settings: &Settings, client_id: &str, active: bool) -> anyhow::Result<()> {
+    let pool = open_database(settings, &SystemClock)?;
+    let mut conn = pool.get()?;
+    let client = tessera::db::models::client::find_by_client_id(&mut conn, client_id)?
+        .ok_or_else(|| anyhow::anyhow!("no OAuth application with client id {client_id}"))?;
+    let (id, now) = (client.id, SystemClock.now());
+    let changed = if active {
+        clients::activate(&mut conn, id, &Actor::CommandLine, now)?
+    } else {
+        clients::deactivate(&mut conn, id, &Actor::CommandLine, now)?
+    };
+    println!(
+        "{} is {}",
+        changed.name,
+        if changed.active {
+            "active"
+        } else {
+            "deactivated"
+        }
+    );
     Ok(())
 }
 
@@ -484,6 +634,145 @@ fn list_clients(settings: &Settings, json: bool) -> anyhow::Result<()> {
                     .join(","))
                 .unwrap_or_default(),
         );
+    }
+    Ok(())
+}
+
+fn find_client(
+    conn: &mut tessera::db::DbConn,
+    client_id: &str,
+) -> anyhow::Result<tessera::db::models::client::Client> {
+    tessera::db::models::client::find_by_client_id(conn, client_id)?
+        .ok_or_else(|| anyhow::anyhow!("no application with client id {client_id}"))
+}
+
+fn secrets_command(settings: &Settings, command: SecretsCommand) -> anyhow::Result<()> {
+    use tessera::clients::secrets::{self, Status};
+    use tessera::db::models::client_secret;
+    let pool = open_database(settings, &SystemClock)?;
+    let mut conn = pool.get()?;
+    let now = SystemClock.now();
+    match command {
+        SecretsCommand::Add {
+            client_id,
+            expire_old,
+            json,
+        } => {
+            let expire_old = ExpireOld::parse(&expire_old)?;
+            let client = find_client(&mut conn, &client_id)?;
+            let (_, created, secret) =
+                secrets::add(&mut conn, client.id, expire_old, &Actor::CommandLine, now)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"client_id": client.client_id, "client_secret": secret.expose(), "prefix": created.prefix})
+                );
+            } else {
+                println!("client_secret: {}", secret.expose());
+                println!("Store the secret now: it is not shown again.");
+            }
+        }
+        SecretsCommand::List { client_id, json } => {
+            let client = find_client(&mut conn, &client_id)?;
+            let rows: Vec<serde_json::Value> =
+                client_secret::list_for_client(&mut conn, client.id)?
+                    .into_iter()
+                    .map(|s| {
+                        serde_json::json!({
+                            "prefix": s.prefix,
+                            "status": Status::of(&s, now).as_str(),
+                            "created_at": s.created_at.and_utc().to_rfc3339(),
+                            "last_used_at": s.last_used_at.map(|t| t.and_utc().to_rfc3339()),
+                            "expires_at": s.expires_at.map(|t| t.and_utc().to_rfc3339()),
+                        })
+                    })
+                    .collect();
+            if json {
+                println!("{}", serde_json::Value::Array(rows));
+            } else {
+                println!(
+                    "{:<10}  {:<9}  {:<25}  EXPIRES",
+                    "PREFIX", "STATUS", "CREATED"
+                );
+                for row in rows {
+                    println!(
+                        "{:<10}  {:<9}  {:<25}  {}",
+                        row["prefix"].as_str().unwrap_or_default(),
+                        row["status"].as_str().unwrap_or_default(),
+                        row["created_at"].as_str().unwrap_or_default(),
+                        row["expires_at"].as_str().unwrap_or("never"),
+                    );
+                }
+            }
+        }
+        SecretsCommand::Disable { client_id, prefix } => {
+            let client = find_client(&mut conn, &client_id)?;
+            let matching: Vec<_> = client_secret::list_for_client(&mut conn, client.id)?
+                .into_iter()
+                .filter(|s| s.prefix == prefix && Status::of(s, now).is_live())
+                .collect();
+            let [secret] = matching.as_slice() else {
+                anyhow::bail!(
+                    "{} working secrets have the prefix {prefix}",
+                    matching.len()
+                );
+            };
+            secrets::disable(&mut conn, client.id, secret.id, &Actor::CommandLine, now)?;
+            println!("disabled the secret {prefix}");
+        }
+    }
+    Ok(())
+}
+
+fn scopes_command(settings: &Settings, command: ScopesCommand) -> anyhow::Result<()> {
+    use tessera::db::models::scope;
+    let pool = open_database(settings, &SystemClock)?;
+    let mut conn = pool.get()?;
+    match command {
+        ScopesCommand::Create {
+            name,
+            category,
+            description,
+        } => {
+            let spec = tessera::scopes::ScopeSpec {
+                name: ScopeToken::parse(&name)?,
+                category: CategoryName::parse(&category)?,
+                description: ScopeDescription::parse(&description)?,
+            };
+            let created =
+                tessera::scopes::create(&mut conn, &spec, &Actor::CommandLine, SystemClock.now())?;
+            println!("created scope {} (id {})", created.name, created.id);
+        }
+        ScopesCommand::List { json } => {
+            let rows: Vec<serde_json::Value> = scope::list(&mut conn)?
+                .into_iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "name": r.scope.name,
+                        "category": r.category,
+                        "description": r.scope.description,
+                        "used_by": r.used_by,
+                    })
+                })
+                .collect();
+            if json {
+                println!("{}", serde_json::Value::Array(rows));
+            } else {
+                println!(
+                    "{:<30}  {:<20}  {:<8}  DESCRIPTION",
+                    "SCOPE", "CATEGORY", "USED BY"
+                );
+                for row in rows {
+                    println!(
+                        "{:<30}  {:<20}  {:<8}  {}",
+                        row["name"].as_str().unwrap_or_default(),
+                        row["category"].as_str().unwrap_or_default(),
+                        row["used_by"],
+                        row["description"].as_str().unwrap_or_default(),
+                    );
+                }
+            }
+        }
     }
     Ok(())
 }

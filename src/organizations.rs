@@ -25,6 +25,16 @@ fn name_taken(
     Ok(organization::find_by_name(conn, name.as_str())?.is_some_and(|o| Some(o.id) != except))
 }
 
+/// Two requests racing past the check: the unique index lets one through, and the other
+/// hears that the name is taken.
+fn taken_if_unique(e: diesel::result::Error) -> OrganizationError {
+    if crate::db::is_unique_violation(&e) {
+        OrganizationError::NameTaken
+    } else {
+        OrganizationError::Database(e)
+    }
+}
+
 pub fn create(
     conn: &mut DbConn,
     name: &OrganizationName,
@@ -35,7 +45,7 @@ pub fn create(
         if name_taken(conn, name, None)? {
             return Err(OrganizationError::NameTaken);
         }
-        let created = organization::create(conn, name.as_str(), now)?;
+        let created = organization::create(conn, name.as_str(), now).map_err(taken_if_unique)?;
         let action = AuditAction::OrganizationCreated;
         audit::record(conn, actor, action, Some(created.id), &created.name, now)?;
         Ok(created)
@@ -54,7 +64,7 @@ pub fn rename(
         if name_taken(conn, name, Some(id))? {
             return Err(OrganizationError::NameTaken);
         }
-        organization::rename(conn, id, name.as_str())?;
+        organization::rename(conn, id, name.as_str()).map_err(taken_if_unique)?;
         let detail = format!("{} → {}", existing.name, name.as_str());
         audit::record(
             conn,

@@ -6,6 +6,7 @@
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHasher, Version};
+use prometheus_client::metrics::counter::Counter;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 
@@ -46,6 +47,8 @@ pub struct PasswordVerifier {
     /// Verified against when the user does not exist, so that answer takes as long as a
     /// wrong password for a real user.
     dummy_hash: String,
+    /// Verifications run, for the metrics.
+    pub checks: Counter,
 }
 
 impl PasswordVerifier {
@@ -57,6 +60,7 @@ impl PasswordVerifier {
             buffers: Mutex::new(Vec::with_capacity(parallelism)),
             max_buffers: parallelism,
             dummy_hash,
+            checks: Counter::default(),
         })
     }
 
@@ -66,6 +70,7 @@ impl PasswordVerifier {
         let Ok(_permit) = self.permits.acquire().await else {
             return false;
         };
+        self.checks.inc();
         let this = Arc::clone(self);
         let exists = stored.is_some();
         let stored = stored.unwrap_or(&self.dummy_hash).to_owned();

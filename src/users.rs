@@ -6,7 +6,7 @@ use crate::audit::{self, Actor, AuditAction};
 use crate::db::DbConn;
 use crate::db::models::user::{self, NewUser, User, UserChangeset};
 use crate::db::models::{admin_session, organization, refresh_token};
-use crate::domain::{Email, PersonName, UserKind, Username};
+use crate::domain::{Email, Locale, PersonName, UserKind, Username};
 use chrono::NaiveDateTime;
 
 /// A new account, already parsed; the password is already hashed.
@@ -18,6 +18,8 @@ pub struct NewAccount {
     pub is_admin: bool,
     pub organization_id: Option<i64>,
     pub password_hash: String,
+    /// The language of the notices they receive.
+    pub locale: Locale,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +57,7 @@ fn insert(conn: &mut DbConn, account: &NewAccount, now: NaiveDateTime) -> Result
     {
         return Err(UserError::UnknownOrganization);
     }
-    Ok(user::create(
+    let created = user::create(
         conn,
         &NewUser {
             username: account.username.as_str(),
@@ -69,7 +71,12 @@ fn insert(conn: &mut DbConn, account: &NewAccount, now: NaiveDateTime) -> Result
             created_at: now,
             updated_at: now,
         },
-    )?)
+    )?;
+    if account.locale.is_english() {
+        return Ok(created);
+    }
+    user::set_locale(conn, created.id, account.locale.as_str())?;
+    user::get(conn, created.id)?.ok_or(UserError::NotFound)
 }
 
 pub fn create(
@@ -78,11 +85,18 @@ pub fn create(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<User, UserError> {
-    crate::db::transaction(conn, |conn| {
+    let result = crate::db::transaction(conn, |conn| {
         let created = insert(conn, account, now)?;
         record(conn, &created, AuditAction::UserCreated, actor, now)?;
         Ok(created)
-    })
+    });
+    // A concurrent request created the same username between the check and the insert.
+    match result {
+        Err(UserError::Database(e)) if crate::db::is_unique_violation(&e) => {
+            Err(UserError::UsernameTaken)
+        }
+        other => other,
+    }
 }
 
 /// Creates the first administrator through the one-time setup link, in the default
@@ -112,6 +126,7 @@ pub struct AccountChanges {
     pub is_admin: bool,
     pub organization_id: Option<i64>,
     pub password_hash: Option<String>,
+    pub locale: Locale,
 }
 
 pub fn update(
@@ -142,6 +157,7 @@ pub fn update(
                 kind: changes.kind.as_str(),
                 is_admin: changes.is_admin,
                 organization_id: Some(changes.organization_id),
+                locale: changes.locale.as_str(),
                 updated_at: now,
             },
         )?;
@@ -151,8 +167,16 @@ pub fn update(
             user::set_password_hash(conn, id, hash, now)?;
             end_sessions_and_tokens(conn, id, now)?;
         }
+        // Tokens carry the user's kind and act in the user's organization: after either
+        // changes they would act under facts that no longer hold, so they end here, as on
+        // disabling (ASVS 10.4.9).
+        if existing.kind() != changes.kind || existing.organization_id != changes.organization_id {
+            user::cut_off_tokens(conn, id, now)?;
+            refresh_token::revoke_for_user(conn, id, now)?;
+        }
         let updated = user::get(conn, id)?.ok_or(UserError::NotFound)?;
         record(conn, &updated, AuditAction::UserUpdated, actor, now)?;
+        crate::readmodel::record_change(conn)?;
         Ok(updated)
     })
 }
@@ -214,6 +238,7 @@ fn switch(
                 AuditAction::UserDisabled
             };
             record(conn, &user, action, actor, now)?;
+            crate::readmodel::record_change(conn)?;
         }
         Ok(user)
     })

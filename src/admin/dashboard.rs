@@ -14,10 +14,13 @@ struct DashboardPage {
     active_applications: i64,
     users: i64,
     organizations: i64,
+    /// Installation-wide figures naming any application: only for those who see them all.
+    usage: Option<super::usage::DashboardUsage>,
 }
 
 pub async fn show(session: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let visible = session.access.visible_applications();
+    let sees_everything = visible.is_none();
     let user_orgs = session
         .access
         .organizations_with(crate::access::Permission::ViewUsers);
@@ -33,11 +36,16 @@ pub async fn show(session: SignedIn, state: web::Data<AppState>) -> Result<HttpR
             ))
         })
         .await?;
+    let usage = match sees_everything {
+        true => Some(super::usage::dashboard(&state).await?),
+        false => None,
+    };
     render(&DashboardPage {
         layout: Layout::signed_in(&session, &state, "Dashboard", "dashboard"),
         applications,
         active_applications,
         users,
         organizations,
+        usage,
     })
 }

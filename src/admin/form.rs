@@ -81,6 +81,15 @@ impl FieldErrors {
             .map(|(_, m)| m.as_str())
     }
 
+    /// Every message of one field, in the order they were added.
+    pub fn all(&self, field: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+            .collect()
+    }
+
     pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
         self.0.push((field, message.into()));
     }

@@ -12,6 +12,8 @@ pub struct Layout {
     pub flash: Option<String>,
     /// Oro's banner: without signing keys no token can be issued.
     pub keys_warning: Option<String>,
+    /// A private key file others may read (Oro shows one when the key is not 0600).
+    pub key_files_warning: Option<String>,
     pub section: &'static str,
     /// What the signed-in user may do: navigation and buttons show only that.
     pub access: Option<Access>,
@@ -31,6 +33,7 @@ impl Layout {
             csrf_token: session.csrf_token.clone(),
             flash: session.flash.clone(),
             keys_warning: state.keys.as_ref().err().map(ToString::to_string),
+            key_files_warning: state.key_files_warning.clone(),
             section,
             access: Some(session.access.clone()),
         }
@@ -47,6 +50,7 @@ impl Layout {
             "users" => access.may(Permission::ViewUsers),
             "organizations" => access.may(Permission::ManageOrganizations),
             "notifications" => access.may(Permission::ManageOutbox),
+            "scopes" | "emails" => access.may(Permission::ViewCatalog),
             _ => false,
         }
     }
@@ -86,6 +90,7 @@ impl Layout {
             csrf_token,
             flash: None,
             keys_warning: None,
+            key_files_warning: None,
             section: "",
             access: None,
         }

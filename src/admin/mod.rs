@@ -1,13 +1,18 @@
 //! The back-office: server-rendered pages behind a database session.
 
 pub mod auth;
+pub mod charts;
 pub mod clients;
 pub mod confirm;
 mod dashboard;
+mod emails;
 pub mod form;
 mod layout;
 mod notifications;
+mod organization_consent;
 mod organizations;
+mod scopes;
+mod usage;
 mod users;
 
 pub use layout::Layout;
@@ -24,18 +29,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/admin")
             // Signed-in pages must not be kept by the browser or a proxy (ASVS 3.4).
             .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
+            .wrap(actix_web::middleware::from_fn(
+                crate::metrics::time_back_office,
+            ))
             .route("", web::get().to(dashboard::show))
             .route("/", web::get().to(dashboard::show))
             .configure(auth::routes)
             .configure(clients::routes)
             .configure(users::routes)
             .configure(organizations::routes)
+            .configure(organization_consent::routes)
+            .configure(scopes::routes)
             .configure(notifications::routes)
+            .configure(emails::routes)
             .default_service(web::to(not_found)),
     );
 }
 
-/// Unknown back-office addresses answer 404 only to signed-in users; others go to sign-in.
+/// Unknown back-office addresses, and known ones asked with another method, answer 404
+/// only to signed-in users; others go to sign-in. Nested scopes name it as their default
+/// too, since actix does not hand their misses to the enclosing scope.
 async fn not_found(_: SignedIn) -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
 }
@@ -61,10 +74,13 @@ macro_rules! refusal_unless_database {
 
 refusal_unless_database!(
     crate::clients::ClientError,
+    crate::clients::secrets::SecretError,
+    crate::scopes::ScopeError,
     crate::users::UserError,
     crate::organizations::OrganizationError,
     crate::mail::RetryError,
-    crate::roles::RoleError
+    crate::roles::RoleError,
+    crate::mail::templates::TemplateError
 );
 
 /// Keeps a refusal for the page to show; a database failure becomes the `AppError`.

@@ -1,27 +1,38 @@
-//! What an owner is told about their applications. Each notice is rendered and queued
-//! inside the transaction of the change it reports; the mail worker sends it after the
-//! commit.
+//! What is told about an application's changes, and to whom. Each notice is rendered and
+//! queued inside the transaction of the change it reports; the mail worker sends it after
+//! the commit.
 //!
-//! A notice is built from the application row alone, which holds no secret: only the
-//! secret's hash lives elsewhere, so no notice can carry a credential (ASVS 6.5.2).
+//! This is where the context a notice template sees is built (`NoticeContext`), from the
+//! application row, its organization, its owner and the actor. None of them holds a secret
+//! (a secret's hash lives in another table), so no template can carry a credential
+//! (ASVS 6.5.2). The template comes from `mail::templates`, the recipients from
+//! `mail::rules`.
 
 use crate::audit::{Actor, AuditAction};
 use crate::db::DbConn;
 use crate::db::models::client::Client;
+use crate::db::models::user::User;
 use crate::db::models::{organization, user};
-use crate::mail::Outgoing;
-use askama::Template;
+use crate::domain::Locale;
+use crate::mail::rules::{self, Rule};
+use crate::mail::templates::{self, Event, NoticeContext, Rendered};
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
-/// The changes an owner hears about: each decides whether their application works at all.
-/// A new name or new grants ask nothing of the owner and send nothing.
+/// The changes that are told: each decides whether an application works at all, or who
+/// answers for it. A new name or new grants ask nothing of the owner and send nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Notice {
     AddedToAccount,
     Activated,
     Deactivated,
     Removed,
+    /// To the new owner, when an edit hands the application over.
+    HandedOver,
+    /// A client secret was added: `queue(conn, &client, Notice::SecretAdded, actor, now)`.
+    SecretAdded,
+    /// A client secret was disabled: `queue(conn, &client, Notice::SecretDisabled, ...)`.
+    SecretDisabled,
 }
 
 impl Notice {
@@ -31,72 +42,66 @@ impl Notice {
             AuditAction::ClientActivated => Some(Self::Activated),
             AuditAction::ClientDeactivated => Some(Self::Deactivated),
             AuditAction::ClientDeleted => Some(Self::Removed),
+            AuditAction::ClientSecretAdded => Some(Self::SecretAdded),
+            AuditAction::ClientSecretDisabled => Some(Self::SecretDisabled),
             _ => None,
+        }
+    }
+
+    /// The template and the rule it follows.
+    pub const fn event(self) -> Event {
+        match self {
+            Self::AddedToAccount => Event::ApplicationAdded,
+            Self::Activated => Event::ApplicationActivated,
+            Self::Deactivated => Event::ApplicationDeactivated,
+            Self::Removed => Event::ApplicationDeleted,
+            Self::HandedOver => Event::OwnerChanged,
+            Self::SecretAdded => Event::SecretAdded,
+            Self::SecretDisabled => Event::SecretDisabled,
         }
     }
 }
 
-/// What a notice says for one kind of change.
-struct Wording {
-    subject: &'static str,
-    summary: &'static str,
-    consequence: &'static str,
+/// Someone a notice goes to, and the language they read.
+struct Recipient {
+    address: String,
+    locale: Locale,
 }
 
-fn wording(notice: Notice) -> Wording {
-    match notice {
-        Notice::AddedToAccount => Wording {
-            subject: "OAuth application added to your account",
-            summary: "An OAuth application was added to your account.",
-            consequence: "It can obtain access tokens with its Client ID and secret. \
-                          The secret is never sent by email.",
-        },
-        Notice::Activated => Wording {
-            subject: "OAuth application on your account activated",
-            summary: "An OAuth application on your account was activated.",
-            consequence: "It can obtain access tokens again.",
-        },
-        Notice::Deactivated => Wording {
-            subject: "OAuth application on your account deactivated",
-            summary: "An OAuth application on your account was deactivated.",
-            consequence: "It can no longer obtain access tokens, and the tokens it held \
-                          stopped working.",
-        },
-        Notice::Removed => Wording {
-            subject: "OAuth application removed from your account",
-            summary: "An OAuth application was removed from your account.",
-            consequence: "Its credentials and tokens no longer work.",
-        },
+/// The rule's recipients for `client`: its owner (when the rule says so and they have an
+/// address), then the fixed addresses, each once.
+///
+/// Holders of a role in the application's organization join here, in their own locales,
+/// once organizations have roles: the rule gains the roles to notify, and this function
+/// looks their holders up.
+fn recipients(rule: &Rule, owner: Option<&User>) -> Vec<Recipient> {
+    let mut list: Vec<Recipient> = Vec::new();
+    if rule.notify_owner
+        && let Some(owner) = owner
+        && !owner.email.trim().is_empty()
+    {
+        list.push(Recipient {
+            address: owner.email.trim().to_owned(),
+            locale: Locale::parse(&owner.locale).unwrap_or_else(|_| Locale::english()),
+        });
     }
+    for email in &rule.extra_recipients {
+        if !list
+            .iter()
+            .any(|r| r.address.eq_ignore_ascii_case(email.as_str()))
+        {
+            list.push(Recipient {
+                address: email.as_str().to_owned(),
+                locale: Locale::english(),
+            });
+        }
+    }
+    list
 }
 
-/// The facts both parts of a notice show.
-struct ClientNotice<'a> {
-    greeting_name: &'a str,
-    summary: &'a str,
-    consequence: &'a str,
-    application: &'a str,
-    client_id: &'a str,
-    organization: &'a str,
-    actor: &'a str,
-    when: String,
-}
-
-#[derive(Template)]
-#[template(path = "email/client_event.txt")]
-struct NoticeText<'a> {
-    notice: &'a ClientNotice<'a>,
-}
-
-#[derive(Template)]
-#[template(path = "email/client_event.html")]
-struct NoticeHtml<'a> {
-    subject: &'a str,
-    notice: &'a ClientNotice<'a>,
-}
-
-/// Queues the owner's notice inside the caller's transaction. An application without an
-/// owner, or an owner without an address, has nobody to tell.
+/// Queues the notice of a change to `client` inside the caller's transaction, to the
+/// recipients its rule names, each in their locale. A rule that is off, or names nobody
+/// reachable, queues nothing.
 pub fn queue(
     conn: &mut DbConn,
     client: &Client,
@@ -104,53 +109,76 @@ pub fn queue(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let wording = wording(notice);
-    let Some(owner_id) = client.owner_user_id else {
+    let change = notice.event().label().to_owned();
+    queue_with_change(conn, client, notice, change, actor, now)
+}
+
+/// Queues the owner's notice that a secret of `client` was added or disabled; the change
+/// names the secret by its visible prefix only, never the secret.
+pub fn queue_about_secret(
+    conn: &mut DbConn,
+    client: &Client,
+    notice: Notice,
+    secret_prefix: &str,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let change = format!("{} ({secret_prefix}…)", notice.event().label());
+    queue_with_change(conn, client, notice, change, actor, now)
+}
+
+fn queue_with_change(
+    conn: &mut DbConn,
+    client: &Client,
+    notice: Notice,
+    change: String,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let event = notice.event();
+    let rule = rules::for_event(conn, event)?;
+    if !rule.enabled {
         return Ok(());
+    }
+    let owner = match client.owner_user_id {
+        Some(id) => user::get(conn, id)?,
+        None => None,
     };
-    let Some(owner) = user::get(conn, owner_id)? else {
-        return Ok(());
-    };
-    if owner.email.trim().is_empty() {
+    let recipients = recipients(&rule, owner.as_ref());
+    if recipients.is_empty() {
         return Ok(());
     }
     let organization = organization::get(conn, client.organization_id)?
         .map(|o| o.name)
         .unwrap_or_default();
-    let greeting_name = if owner.full_name.trim().is_empty() {
-        &owner.username
-    } else {
-        &owner.full_name
+    let owner_name = owner.as_ref().map_or(String::new(), |o| {
+        if o.full_name.trim().is_empty() {
+            o.username.clone()
+        } else {
+            o.full_name.clone()
+        }
+    });
+    let context = NoticeContext {
+        application: client.name.clone(),
+        client_id: client.client_id.clone(),
+        organization,
+        owner_name,
+        change,
+        changed_by: actor.name().to_owned(),
+        changed_at: crate::clock::display_time(now),
+        application_url: templates::application_url(client.id),
     };
-    let notice = ClientNotice {
-        greeting_name,
-        summary: wording.summary,
-        consequence: wording.consequence,
-        application: &client.name,
-        client_id: &client.client_id,
-        organization: &organization,
-        actor: actor.name(),
-        when: crate::clock::display_time(now),
-    };
-    // A template that cannot render is a bug the tests catch; failing here rolls the change
-    // back rather than committing it without its notice.
-    let body_text = NoticeText { notice: &notice }
-        .render()
-        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    let body_html = NoticeHtml {
-        subject: wording.subject,
-        notice: &notice,
+    let mut rendered: Vec<(Locale, Rendered)> = Vec::new();
+    for recipient in &recipients {
+        let index = match rendered.iter().position(|(l, _)| *l == recipient.locale) {
+            Some(index) => index,
+            None => {
+                let message = templates::render_notice(conn, event, &recipient.locale, &context)?;
+                rendered.push((recipient.locale.clone(), message));
+                rendered.len() - 1
+            }
+        };
+        crate::mail::queue(conn, &rendered[index].1.to(&recipient.address), now)?;
     }
-    .render()
-    .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    crate::mail::queue(
-        conn,
-        &Outgoing {
-            recipient: owner.email.trim(),
-            subject: wording.subject,
-            body_text: &body_text,
-            body_html: &body_html,
-        },
-        now,
-    )
+    Ok(())
 }

@@ -3,18 +3,20 @@
 pub mod models;
 pub mod schema;
 
+use crate::readmodel::{Changes, CommitWatch};
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// How long a request may wait for a free connection before it fails with a 500.
-const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+pub const POOL_TIMEOUT: Duration = Duration::from_secs(5);
 /// SQLite serialises writers; a waiting writer retries for this long instead of failing.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 
@@ -58,6 +60,8 @@ impl DatabaseUrl {
 pub enum DbError {
     #[error("the directory of the SQLite file {0} does not exist")]
     MissingDirectory(PathBuf),
+    #[error("cannot create the SQLite file {0}: {1}")]
+    CreateFile(PathBuf, std::io::Error),
     #[error("cannot open the database: {0}")]
     Connect(#[from] diesel::ConnectionError),
     #[error("cannot prepare the database connection: {0}")]
@@ -70,9 +74,33 @@ pub enum DbError {
 
 /// Chooses the backend from the URL itself: diesel's derived `establish` would hide the
 /// real connection error behind "Invalid connection url".
-#[derive(Debug)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    /// Told when a connection commits a change the token endpoint's copy must follow.
+    changes: Arc<Changes>,
+}
+
+impl std::fmt::Debug for ConnectionManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionManager")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens one connection outside any pool, set up as pooled ones are.
+pub fn connect_one(url: &DatabaseUrl) -> Result<DbConn, DbError> {
+    match url {
+        DatabaseUrl::Sqlite(path) => {
+            let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+            conn.batch_execute(&format!(
+                "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};"
+            ))?;
+            Ok(DbConn::Sqlite(conn))
+        }
+        DatabaseUrl::Postgres(url) => Ok(DbConn::Pg(PgConnection::establish(url)?)),
+    }
 }
 
 impl ManageConnection for ConnectionManager {
@@ -80,17 +108,9 @@ impl ManageConnection for ConnectionManager {
     type Error = DbError;
 
     fn connect(&self) -> Result<DbConn, DbError> {
-        match &self.url {
-            DatabaseUrl::Sqlite(path) => {
-                let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
-                conn.batch_execute(&format!(
-                    "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};"
-                ))?;
-                Ok(DbConn::Sqlite(conn))
-            }
-            DatabaseUrl::Postgres(url) => Ok(DbConn::Pg(PgConnection::establish(url)?)),
-        }
+        let mut conn = connect_one(&self.url)?;
+        conn.set_instrumentation(CommitWatch(self.changes.clone()));
+        Ok(conn)
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), DbError> {
@@ -105,6 +125,15 @@ impl ManageConnection for ConnectionManager {
 /// Opens the pool and fails at once, with the driver's own words, when the database is
 /// unreachable: a wrong URL should stop the start, not every later request.
 pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Pool, DbError> {
+    connect_observed(url, max_size, Changes::new())
+}
+
+/// As `connect`, telling `changes` of every committed change (see `crate::readmodel`).
+pub fn connect_observed(
+    url: &DatabaseUrl,
+    max_size: u32,
+    changes: Arc<Changes>,
+) -> Result<Pool, DbError> {
     if let DatabaseUrl::Sqlite(path) = url
         && let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
@@ -112,7 +141,17 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Pool, DbError> {
     {
         return Err(DbError::MissingDirectory(path.clone()));
     }
-    let manager = ConnectionManager { url: url.clone() };
+    if let DatabaseUrl::Sqlite(path) = url
+        && path.as_os_str() != ":memory:"
+    {
+        // SQLite creates its WAL and shared-memory files with the database file's mode.
+        crate::files::create_private_file(path)
+            .map_err(|e| DbError::CreateFile(path.clone(), e))?;
+    }
+    let manager = ConnectionManager {
+        url: url.clone(),
+        changes,
+    };
     // Probe once so the caller sees the real error instead of r2d2's timeout message.
     drop(manager.connect()?);
     Ok(r2d2::Pool::builder()
@@ -204,9 +243,12 @@ where
     }
 }
 
-/// Case-insensitive matching that both backends understand.
-pub mod functions {
-    diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+/// Whether a statement failed on a unique constraint: a concurrent request got there first.
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
 }
 
 #[cfg(test)]

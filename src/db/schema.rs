@@ -27,6 +27,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    authorization_codes (id) {
+        id -> BigInt,
+        code_hash -> Text,
+        client_id -> BigInt,
+        user_id -> BigInt,
+        redirect_uri -> Text,
+        redirect_uri_given -> Bool,
+        scope -> Text,
+        code_challenge -> Nullable<Text>,
+        code_challenge_method -> Nullable<Text>,
+        auth_time -> Timestamp,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        family_id -> Nullable<Text>,
+        access_jti -> Nullable<Text>,
+        access_expires_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     client_secrets (id) {
         id -> BigInt,
         client_id -> BigInt,
@@ -44,6 +65,7 @@ diesel::table! {
         id -> BigInt,
         organization_id -> BigInt,
         name -> Text,
+        name_folded -> Text,
         client_id -> Text,
         active -> Bool,
         frontend -> Bool,
@@ -58,6 +80,31 @@ diesel::table! {
         updated_at -> Timestamp,
         last_used_at -> Nullable<Timestamp>,
         tokens_revoked_before -> Nullable<Timestamp>,
+        app_type -> Text,
+        allowed_origins -> Text,
+        implicit_allowed -> Bool,
+        refresh_token_ttl -> Nullable<Integer>,
+        skip_consent -> Bool,
+        allow_plain_pkce -> Bool,
+    }
+}
+
+diesel::table! {
+    consents (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        client_id -> BigInt,
+        scope -> Text,
+        granted_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        tokens_revoked_before -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    client_scopes (client_id, scope_id) {
+        client_id -> BigInt,
+        scope_id -> BigInt,
     }
 }
 
@@ -83,6 +130,28 @@ diesel::table! {
         id -> BigInt,
         name -> Text,
         created_at -> Timestamp,
+        display_name -> Text,
+        support_email -> Text,
+        privacy_policy_url -> Text,
+        terms_of_service_url -> Text,
+    }
+}
+
+diesel::table! {
+    pending_authorizations (id) {
+        id -> BigInt,
+        handle_hash -> Text,
+        client_id -> BigInt,
+        response_type -> Text,
+        redirect_uri -> Text,
+        redirect_uri_given -> Bool,
+        scope -> Text,
+        state -> Nullable<Text>,
+        code_challenge -> Nullable<Text>,
+        code_challenge_method -> Nullable<Text>,
+        prompt -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
     }
 }
 
@@ -110,6 +179,37 @@ diesel::table! {
 }
 
 diesel::table! {
+    scope_categories (id) {
+        id -> BigInt,
+        name -> Text,
+        description -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scopes (id) {
+        id -> BigInt,
+        name -> Text,
+        category_id -> BigInt,
+        description -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sso_sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     user_roles (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -133,29 +233,119 @@ diesel::table! {
         tokens_revoked_before -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        locale -> Text,
+    }
+}
+
+diesel::table! {
+    notice_rules (event) {
+        event -> Text,
+        enabled -> Bool,
+        notify_owner -> Bool,
+        extra_recipients -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notice_template_history (id) {
+        id -> BigInt,
+        event -> Text,
+        locale -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        replaced_by_user_id -> Nullable<BigInt>,
+        replaced_by -> Text,
+        replaced_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notice_templates (id) {
+        id -> BigInt,
+        event -> Text,
+        locale -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    change_counter (id) {
+        id -> BigInt,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    throttle_failures (id) {
+        id -> BigInt,
+        throttle -> Text,
+        key_hash -> Text,
+        instance -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    usage_counts (id) {
+        id -> BigInt,
+        minute -> Timestamp,
+        client_id -> Nullable<BigInt>,
+        event -> Text,
+        grant_type -> Text,
+        count -> BigInt,
     }
 }
 
 diesel::joinable!(admin_sessions -> users (user_id));
 diesel::joinable!(audit_events -> users (actor_user_id));
+diesel::joinable!(authorization_codes -> clients (client_id));
+diesel::joinable!(authorization_codes -> users (user_id));
+diesel::joinable!(client_scopes -> clients (client_id));
+diesel::joinable!(client_scopes -> scopes (scope_id));
 diesel::joinable!(client_secrets -> clients (client_id));
 diesel::joinable!(clients -> organizations (organization_id));
 diesel::joinable!(clients -> users (owner_user_id));
+diesel::joinable!(consents -> clients (client_id));
+diesel::joinable!(consents -> users (user_id));
+diesel::joinable!(pending_authorizations -> clients (client_id));
 diesel::joinable!(refresh_tokens -> clients (client_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(scopes -> scope_categories (category_id));
+diesel::joinable!(sso_sessions -> users (user_id));
 diesel::joinable!(user_roles -> organizations (organization_id));
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(users -> organizations (organization_id));
 
+diesel::joinable!(usage_counts -> clients (client_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     admin_sessions,
     audit_events,
+    authorization_codes,
+    change_counter,
+    client_scopes,
     client_secrets,
     clients,
+    consents,
     mail_outbox,
+    notice_rules,
+    notice_template_history,
+    notice_templates,
     organizations,
+    pending_authorizations,
     refresh_tokens,
     revoked_access_tokens,
+    scope_categories,
+    scopes,
+    sso_sessions,
+    throttle_failures,
+    usage_counts,
     user_roles,
     users,
 );

@@ -7,18 +7,37 @@ pub enum GrantType {
     ClientCredentials,
     Password,
     RefreshToken,
+    AuthorizationCode,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 3] = [Self::ClientCredentials, Self::Password, Self::RefreshToken];
-    /// What an administrator can pick for an application; refresh tokens come with `password`.
-    pub const SELECTABLE: [GrantType; 2] = [Self::ClientCredentials, Self::Password];
+    pub const ALL: [GrantType; 4] = [
+        Self::AuthorizationCode,
+        Self::ClientCredentials,
+        Self::Password,
+        Self::RefreshToken,
+    ];
+    /// What the token endpoint issues tokens for.
+    pub const ISSUED: [GrantType; 4] = [
+        Self::AuthorizationCode,
+        Self::ClientCredentials,
+        Self::Password,
+        Self::RefreshToken,
+    ];
+    /// What an administrator can pick for an application; refresh tokens come with
+    /// `password` and `authorization_code`.
+    pub const SELECTABLE: [GrantType; 3] = [
+        Self::AuthorizationCode,
+        Self::ClientCredentials,
+        Self::Password,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ClientCredentials => "client_credentials",
             Self::Password => "password",
             Self::RefreshToken => "refresh_token",
+            Self::AuthorizationCode => "authorization_code",
         }
     }
 
@@ -27,6 +46,7 @@ impl GrantType {
             Self::ClientCredentials => "Client credentials",
             Self::Password => "Password",
             Self::RefreshToken => "Refresh token",
+            Self::AuthorizationCode => "Authorization code",
         }
     }
 
@@ -54,6 +74,11 @@ impl Grants {
                 .ok_or_else(|| Invalid::new(format!("Unknown grant type `{item}`.")))?;
             grants.push(grant);
         }
+        Self::of(grants)
+    }
+
+    /// The given grants, sorted and without repeats; none at all is refused.
+    pub fn of(mut grants: Vec<GrantType>) -> Result<Self, Invalid> {
         grants.sort();
         grants.dedup();
         if grants.is_empty() {
@@ -112,6 +137,7 @@ mod tests {
     #[test]
     fn an_empty_or_unknown_grant_is_refused() {
         assert!(Grants::parse([]).is_err());
+        assert!(Grants::parse(["refresh_token"]).is_err());
         assert!(Grants::parse(["implicit"]).is_err());
     }
 }

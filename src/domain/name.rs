@@ -20,6 +20,12 @@ fn parse_name(raw: &str, what: &str, label: &str, max: usize) -> Result<String, 
     Ok(value.to_owned())
 }
 
+/// Case folding done by Tessera rather than by the database, so that `ärzte` finds `Ärzte`
+/// on SQLite (whose `lower()` knows ASCII only) exactly as on PostgreSQL, and both sort alike.
+pub fn fold(text: &str) -> String {
+    text.to_lowercase()
+}
+
 macro_rules! name_type {
     ($(#[$doc:meta])* $name:ident, $what:literal, $label:literal, $max:literal) => {
         $(#[$doc])*
@@ -33,6 +39,11 @@ macro_rules! name_type {
 
             pub fn as_str(&self) -> &str {
                 &self.0
+            }
+
+            /// The name in Unicode lower case, as stored for filtering and sorting.
+            pub fn folded(&self) -> String {
+                fold(&self.0)
             }
         }
     };
@@ -49,6 +60,32 @@ name_type!(
     255
 );
 name_type!(PersonName, "a full name", "Full name", 255);
+name_type!(
+    /// A group of scopes in the catalog ("Orders").
+    CategoryName, "a category name", "Category name", 100
+);
+name_type!(
+    /// What a scope lets an application do, written for the person asked to consent
+    /// ("See your orders").
+    ScopeDescription, "a description", "Description", 255
+);
+
+/// Free text that may be left blank: a category's description.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OptionalText(String);
+
+impl OptionalText {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        if raw.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        parse_name(raw, "a description", "Description", 255).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -67,6 +104,15 @@ mod tests {
         );
         assert!(ClientName::parse(&"x".repeat(255)).is_ok());
         assert!(OrganizationName::parse("a\u{7}b").is_err());
+    }
+
+    #[test]
+    fn folding_lowers_every_script_not_only_ascii() {
+        assert_eq!(
+            ClientName::parse("Ärzte ΣΟΦΙΑ").unwrap().folded(),
+            "ärzte σοφια"
+        );
+        assert_eq!(fold("ÄRZTE"), fold("ärzte"));
     }
 
     #[test]

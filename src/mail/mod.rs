@@ -1,8 +1,11 @@
 //! Mail: messages composed elsewhere (the owners' notices live beside the changes they
-//! report), queued to an outbox in the same transaction as their cause, and delivered by a
-//! worker.
+//! report) from the templates and rules kept here, queued to an outbox in the same
+//! transaction as their cause, and delivered by a worker.
 
+pub mod health;
 pub mod message;
+pub mod rules;
+pub mod templates;
 pub mod transport;
 pub mod worker;
 

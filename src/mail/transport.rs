@@ -11,7 +11,7 @@ use std::time::Duration;
 /// Each SMTP command must answer within this, so a hung server cannot stall the worker.
 const SMTP_COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
 /// And a whole message (connect, greet, authenticate, send) within this.
-const SMTP_MESSAGE_TIMEOUT: Duration = Duration::from_secs(30);
+pub const SMTP_MESSAGE_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub enum Mailer {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
@@ -37,7 +37,7 @@ impl Mailer {
             }
             None => {
                 let dir = settings.outbox_dir.clone();
-                std::fs::create_dir_all(&dir).map_err(|e| MailSetupError {
+                crate::files::create_private_dir_all(&dir).map_err(|e| MailSetupError {
                     setting: "TESSERA_OUTBOX_DIR",
                     reason: format!("cannot create {}: {e}", dir.display()),
                 })?;
@@ -88,7 +88,7 @@ fn file_name(mail: &OutboxMail) -> String {
 /// Written beside its final name and renamed, so a reader never sees half a message.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let partial = path.with_extension("eml.partial");
-    std::fs::write(&partial, bytes)?;
+    crate::files::write_private(&partial, bytes)?;
     std::fs::rename(&partial, path)
 }
 

@@ -14,10 +14,17 @@ use std::time::Duration;
 /// How often the outbox is looked at when nobody wakes the worker.
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// Rows claimed per round; a full round is followed by another at once.
-const BATCH: i64 = 20;
-/// How long a claimed row is reserved. Far longer than a send may take, so only a process
-/// that died mid-send lets its rows come due again.
+const BATCH: i64 = 5;
+/// How long a claimed row is reserved, so that only a process that died mid-send lets its
+/// rows come due again.
 const LEASE: TimeDelta = TimeDelta::minutes(5);
+/// The longest a claimed row can wait for its send: every row before it in the round took
+/// its full SMTP timeout, with the database waiting its full pool timeout before and after.
+const WORST_ROUND_SECONDS: u64 = BATCH as u64
+    * (crate::mail::transport::SMTP_MESSAGE_TIMEOUT.as_secs()
+        + 2 * crate::db::POOL_TIMEOUT.as_secs());
+// A row still unsent when its lease ends would be claimed and sent by another server too.
+const _: () = assert!(WORST_ROUND_SECONDS < LEASE.num_seconds() as u64);
 /// After this many attempts a row is marked failed: with the delays below, about three to
 /// five hours of outage.
 pub const MAX_ATTEMPTS: i32 = 12;
@@ -46,10 +53,12 @@ impl MailWorker {
     }
 
     /// Runs for as long as the server does; `AppState::mail_queued` wakes it before its
-    /// next poll.
-    pub async fn run(self, state: web::Data<AppState>) {
+    /// next poll. Each step is reported to `AppState::mail_health`.
+    pub async fn run(self: std::sync::Arc<Self>, state: web::Data<AppState>) {
         loop {
-            let busy = match self.deliver_due(&state).await {
+            let outcome = self.deliver_due(&state).await;
+            state.mail_health.step();
+            let busy = match outcome {
                 Ok(claimed) => claimed as i64 == BATCH,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the mail outbox");
@@ -73,7 +82,11 @@ impl MailWorker {
         .await?;
         let count = claimed.len();
         for mail in claimed {
+            if mail.attempts == 1 {
+                state.metrics.notice_queued();
+            }
             let outcome = self.deliver(&mail).await;
+            state.mail_health.step();
             let now = state.now();
             let id = mail.id;
             match outcome {
@@ -82,6 +95,7 @@ impl MailWorker {
                         mail_outbox::mark_sent(conn, id, now).map_err(DbFailure::from)
                     })
                     .await?;
+                    state.metrics.notice_sent();
                     tracing::info!(mail_id = id, attempts = mail.attempts, "mail sent");
                 }
                 Err(e) => {
@@ -97,6 +111,7 @@ impl MailWorker {
                             "mail not delivered; given up until retried from Notifications"
                         ),
                     }
+                    state.metrics.notice_failed(retry_at.is_none());
                     let error = e.to_string();
                     db::run(&state.pool, move |conn| {
                         mail_outbox::mark_attempt_failed(conn, id, &error, retry_at)

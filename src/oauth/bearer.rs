@@ -3,13 +3,15 @@
 //!
 //! A valid signature is not enough. Access tokens are not stored, so whether one still
 //! counts is decided here, at every request: the application must exist and be active, the
-//! user exist and be enabled, the token must be younger than the application's and the
-//! user's cut-offs (deactivation, disabling), and its `jti` must not be on the deny-list.
+//! user exist, be enabled and still be one the application may act as (its kind and its
+//! organization), the token must be younger than the application's and the user's cut-offs
+//! (deactivation, disabling) and the person's own (revoked from /account), and its `jti`
+//! must not be on the deny-list.
 
 use crate::db::DbConn;
 use crate::db::models::client::{self, Client};
-use crate::db::models::revoked_access_token;
 use crate::db::models::user::{self, User};
+use crate::db::models::{consent, revoked_access_token};
 use crate::domain::UserKind;
 use crate::oauth::error::OAuthError;
 use crate::oauth::jwt::{self, AccessClaims, Rejected};
@@ -74,19 +76,19 @@ async fn caller(req: &HttpRequest, kind: UserKind) -> Result<Caller, OAuthError>
 /// RFC 6750 §2.1: `Authorization: Bearer <token>`; without one the answer is a bare
 /// challenge (§3.1).
 fn bearer_token(req: &HttpRequest) -> Result<&str, OAuthError> {
-    let value = req
-        .headers()
+    req.headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .ok_or(OAuthError::MissingToken)?;
-    let (scheme, token) = value
-        .trim()
-        .split_once(' ')
-        .ok_or(OAuthError::MissingToken)?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(OAuthError::MissingToken);
-    }
-    Ok(token.trim())
+        .and_then(token_of_header)
+        .ok_or(OAuthError::MissingToken)
+}
+
+/// The token of an `Authorization` header value, when its scheme is Bearer.
+pub fn token_of_header(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 /// Verifies an access token completely: signature and claims, then the database.
@@ -125,10 +127,17 @@ fn still_valid(
     let Some(user) = user::get(conn, user_id)? else {
         return Ok(None);
     };
-    if !user.enabled
+    if !client.may_act_as(&user)
         || user.kind().as_str() != claims.tessera_kind
         || jwt::issued_before(claims.iat, user.tokens_revoked_before)
     {
+        return Ok(None);
+    }
+    // The person revoked the application from /account.
+    if jwt::issued_before(
+        claims.iat,
+        consent::tokens_revoked_before(conn, user.id, client.id)?,
+    ) {
         return Ok(None);
     }
     if revoked_access_token::is_revoked(conn, &claims.jti)? {

@@ -1,25 +1,31 @@
 //! Client authentication: `client_secret_basic` or `client_secret_post`, exactly one of them
-//! (RFC 6749 §2.3).
+//! (RFC 6749 §2.3); or, for a public client where the endpoint and grant allow it, the
+//! `client_id` alone (`token_endpoint_auth_method` `none`, RFC 7591 §2). A public client
+//! presenting a secret, or a confidential one presenting none, fails authentication.
 //!
-//! An unknown client, a wrong secret and an inactive client all get the same 401, after the
-//! same work: one query, a constant-time comparison (against a dummy hash when there is
-//! nothing to compare with), and an audit row.
+//! A success is usually decided from memory (`crate::readmodel`). An unknown client, a wrong
+//! secret and an inactive client all get the same 401, after the same work: one query, a
+//! constant-time comparison (against a dummy hash when there is nothing to compare with),
+//! and an audit row.
 
 use crate::audit::{self, Actor, AuditAction};
-use crate::db::models::client::{self, Client};
+use crate::db::models::client::{self, Client, ForAuthentication};
 use crate::db::models::user::User;
-use crate::domain::PlainSecret;
 use crate::domain::secret::constant_time_eq;
+use crate::domain::{PlainSecret, SecretHash};
+use crate::metrics::{ClientAuthFailure, Throttled};
 use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
 use crate::oauth::throttles;
+use crate::readmodel::Entry;
 use crate::state::AppState;
-use crate::throttle::retry_after_seconds;
+use crate::throttle::{self, OnSuccess, retry_after_seconds};
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use base64::Engine;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use std::sync::Arc;
 
 /// Standard base64; some clients drop the padding, which changes nothing about the value.
 const BASIC: GeneralPurpose = GeneralPurpose::new(
@@ -33,19 +39,30 @@ const DUMMY_HASH: &str = "000000000000000000000000000000000000000000000000000000
 /// How much of a presented client id the audit log keeps.
 const MAX_AUDITED_ID: usize = 64;
 
-/// Credentials as presented, before anything is looked up.
+/// Credentials as presented, before anything is looked up. A public client sends no secret.
 #[derive(Debug)]
 pub struct Credentials {
     pub client_id: String,
-    pub secret: PlainSecret,
+    pub secret: Option<PlainSecret>,
+}
+
+/// Whether the endpoint, for the grant asked for, accepts a public client identified by its
+/// `client_id` alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicClients {
+    Accepted,
+    Refused,
 }
 
 /// A client that proved who it is, with the user its `client_credentials` tokens act for.
 pub struct AuthenticatedClient {
     pub client: Client,
     pub owner: Option<User>,
-    /// Which of the application's secrets was presented.
-    pub secret_id: i64,
+    /// Which of the application's secrets was presented; none for a public client.
+    pub secret_id: Option<i64>,
+    /// The in-memory entry it was authenticated from, if it was; it keeps Last Used At's
+    /// one-write-a-minute rule without reading the row.
+    pub cached: Option<Arc<Entry>>,
 }
 
 /// Picks the one set of credentials the request carries.
@@ -63,14 +80,17 @@ pub fn credentials(req: &HttpRequest, params: &Params) -> Result<Credentials, OA
         Some((id, _)) if body_id.is_some_and(|b| b != id) => Err(OAuthError::invalid_request(
             "The client_id in the body differs from the one in the Authorization header.",
         )),
+        // Some libraries send a public client's id as `id:` in Basic: no secret.
         Some((client_id, secret)) => Ok(Credentials {
             client_id,
-            secret: PlainSecret::presented(&secret),
+            secret: Some(secret)
+                .filter(|s| !s.is_empty())
+                .map(|s| PlainSecret::presented(&s)),
         }),
         None => match (body_id, body_secret) {
-            (Some(client_id), Some(secret)) => Ok(Credentials {
+            (Some(client_id), secret) => Ok(Credentials {
                 client_id: client_id.to_owned(),
-                secret: PlainSecret::presented(secret),
+                secret: secret.map(PlainSecret::presented),
             }),
             (None, Some(_)) => Err(OAuthError::invalid_request(
                 "client_secret was sent without client_id.",
@@ -125,14 +145,31 @@ fn form_urldecode(text: &str) -> Option<String> {
 enum Failure {
     UnknownClient,
     WrongSecret,
+    NoSecret,
+    PublicWithSecret,
+    PublicRefused,
     Inactive,
 }
 
 impl Failure {
+    fn metric(self) -> ClientAuthFailure {
+        match self {
+            Self::UnknownClient => ClientAuthFailure::UnknownClient,
+            Self::WrongSecret => ClientAuthFailure::WrongSecret,
+            Self::NoSecret | Self::PublicWithSecret | Self::PublicRefused => {
+                ClientAuthFailure::WrongMethod
+            }
+            Self::Inactive => ClientAuthFailure::Inactive,
+        }
+    }
+
     fn detail(self) -> &'static str {
         match self {
             Self::UnknownClient => "unknown client",
             Self::WrongSecret => "wrong secret",
+            Self::NoSecret => "confidential client without a secret",
+            Self::PublicWithSecret => "public client presented a secret",
+            Self::PublicRefused => "public client where only confidential ones are accepted",
             Self::Inactive => "inactive client",
         }
     }
@@ -143,6 +180,7 @@ pub async fn authenticate(
     state: &AppState,
     req: &HttpRequest,
     params: &Params,
+    public: PublicClients,
 ) -> Result<AuthenticatedClient, OAuthError> {
     let credentials = credentials(req, params)?;
     let now = state.now();
@@ -150,75 +188,128 @@ pub async fn authenticate(
     let pair_key = throttles::client_key(&credentials.client_id, ip.as_deref());
     let address_key = throttles::address_key(ip.as_deref());
     let limits = &state.token_throttles;
-    if let Some(wait) = limits
-        .client
-        .retry_after(&pair_key, now)
-        .or_else(|| limits.client_address.retry_after(&address_key, now))
-    {
-        return Err(OAuthError::Throttled {
-            retry_after_seconds: retry_after_seconds(wait),
-        });
+    let holds = [
+        limits.client.hold(&pair_key, OnSuccess::Clear),
+        limits.client_address.hold(&address_key, OnSuccess::Keep),
+    ];
+    let throttled = |wait| OAuthError::Throttled {
+        retry_after_seconds: retry_after_seconds(wait),
+    };
+    if let Some(wait) = throttle::refused(now, &holds) {
+        let what = match limits.client.retry_after(&pair_key, now) {
+            Some(_) => Throttled::Client,
+            None => Throttled::ClientAddress,
+        };
+        state.throttled(what);
+        return Err(throttled(wait));
     }
 
-    let presented = credentials.secret.hash();
+    let presented = credentials.secret.as_ref().map(PlainSecret::hash);
+    // The common case, from memory: a known, active, confidential application and one of its
+    // live secrets. Anything else goes to the database, which also records the failure.
+    if let Some(presented) = &presented
+        && let Some(entry) = state.read_model.client(&credentials.client_id)
+        && entry.client.active
+        && entry.client.confidential
+        && let Some(secret_id) = entry.matching_secret(presented, now)
+    {
+        // A success clears the pair's failures, as one from the database does.
+        let settled = throttle::decide(now, &holds, || Ok::<_, ()>(()));
+        settled.map_err(throttled)?.ok();
+        crate::oauth::cors::remember(req, entry.client.origins());
+        return Ok(AuthenticatedClient {
+            client: entry.client.clone(),
+            owner: entry.owner.clone(),
+            secret_id: Some(secret_id),
+            cached: Some(entry),
+        });
+    }
     let client_id = credentials.client_id;
-    let outcome = crate::db::run(&state.pool, move |conn| {
-        let found = client::find_for_authentication(conn, &client_id, now)?;
-        // Every stored hash is compared, without stopping at a match; with none, a dummy
-        // takes their place so the work is the same.
-        let stored: &[(i64, String)] = found.as_ref().map_or(&[], |f| &f.secrets);
-        let dummy = [(0, DUMMY_HASH.to_owned())];
-        let candidates = if stored.is_empty() {
-            &dummy[..]
-        } else {
-            stored
-        };
-        let mut matched = None;
+    let lookup = client_id.clone();
+    let found = crate::db::query(&state.pool, move |conn| {
+        client::find_for_authentication(conn, &lookup, now)
+    })
+    .await?;
+    // The secret is compared while the counts are locked and a failure counted before they
+    // are unlocked, so concurrent guesses cannot outrun the count; a comparison takes
+    // nanoseconds, so legitimate requests in flight together never wait for each other.
+    let verdict = throttle::decide(now, &holds, || verify(found, presented.as_ref(), public))
+        .map_err(throttled)?;
+    let (failure, target) = match verdict {
+        Ok((found, secret_id)) => {
+            crate::oauth::cors::remember(req, found.client.origins());
+            return Ok(AuthenticatedClient {
+                client: found.client,
+                owner: found.owner,
+                secret_id,
+                cached: None,
+            });
+        }
+        Err(failure) => failure,
+    };
+    state.metrics.client_auth_failed(failure.metric());
+    state.usage.failure(target);
+    let claimed: String = client_id.chars().take(MAX_AUDITED_ID).collect();
+    crate::db::query(&state.pool, move |conn| {
+        audit::record(
+            conn,
+            &Actor::anonymous(claimed, ip),
+            AuditAction::ClientAuthFailed,
+            target,
+            failure.detail(),
+            now,
+        )
+    })
+    .await?;
+    Err(OAuthError::InvalidClient)
+}
+
+/// Compares the presented secret with every stored hash, without stopping at a match; with
+/// none, a dummy takes their place so the work is the same. Then applies the method rules:
+/// a confidential client presents a secret, a public one none, and only where `public`
+/// accepts it (RFC 6749 §2.1, §3.2.1). A failure comes with the id of the client it was
+/// about, for the audit log.
+fn verify(
+    found: Option<ForAuthentication>,
+    presented: Option<&SecretHash>,
+    public: PublicClients,
+) -> Result<(ForAuthentication, Option<i64>), (Failure, Option<i64>)> {
+    let stored: &[(i64, String)] = found.as_ref().map_or(&[], |f| &f.secrets);
+    let dummy = [(0, DUMMY_HASH.to_owned())];
+    let candidates = if stored.is_empty() {
+        &dummy[..]
+    } else {
+        stored
+    };
+    let mut matched = None;
+    if let Some(presented) = presented {
         for (id, hash) in candidates {
             if constant_time_eq(hash.as_bytes(), presented.as_str().as_bytes()) {
                 matched = Some(*id);
             }
         }
-        let matched = matched.filter(|_| !stored.is_empty());
-        let failure = match &found {
-            None => Some(Failure::UnknownClient),
-            Some(_) if matched.is_none() => Some(Failure::WrongSecret),
-            Some(f) if !f.client.active => Some(Failure::Inactive),
-            Some(_) => None,
-        };
-        match (found, failure, matched) {
-            (Some(f), None, Some(secret_id)) => Ok(Ok((f.client, f.owner, secret_id))),
-            (found, failure, _) => {
-                let failure = failure.unwrap_or(Failure::UnknownClient);
-                let claimed: String = client_id.chars().take(MAX_AUDITED_ID).collect();
-                audit::record(
-                    conn,
-                    &Actor::anonymous(claimed, ip.clone()),
-                    AuditAction::ClientAuthFailed,
-                    found.map(|f| f.client.id),
-                    failure.detail(),
-                    now,
-                )?;
-                Ok(Err(()))
-            }
-        }
-    })
-    .await;
-    match outcome {
-        Ok(Ok((client, owner, secret_id))) => {
-            limits.client.record_success(&pair_key);
-            Ok(AuthenticatedClient {
-                client,
-                owner,
-                secret_id,
-            })
-        }
-        Ok(Err(())) => {
-            limits.client.record_failure(&pair_key, now);
-            limits.client_address.record_failure(&address_key, now);
-            Err(OAuthError::InvalidClient)
-        }
-        Err(e) => Err(e),
+    }
+    let matched = matched.filter(|_| !stored.is_empty());
+    let Some(found) = found else {
+        return Err((Failure::UnknownClient, None));
+    };
+    let confidential = found.client.confidential;
+    let failure = if confidential && presented.is_none() {
+        Some(Failure::NoSecret)
+    } else if confidential && matched.is_none() {
+        Some(Failure::WrongSecret)
+    } else if !confidential && presented.is_some() {
+        Some(Failure::PublicWithSecret)
+    } else if !confidential && public == PublicClients::Refused {
+        Some(Failure::PublicRefused)
+    } else if !found.client.active {
+        Some(Failure::Inactive)
+    } else {
+        None
+    };
+    match failure {
+        Some(failure) => Err((failure, Some(found.client.id))),
+        None => Ok((found, matched)),
     }
 }
 
@@ -228,9 +319,10 @@ pub async fn token_request(
     req: &HttpRequest,
     state: &AppState,
     payload: actix_web::web::Payload,
+    public: PublicClients,
 ) -> Result<(AuthenticatedClient, String), OAuthError> {
     let params = Params::read(req, payload).await?;
-    let auth = authenticate(state, req, &params).await?;
+    let auth = authenticate(state, req, &params, public).await?;
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required."))?

@@ -6,7 +6,7 @@ use crate::db::models::client::Client;
 use crate::domain::SecretHash;
 use crate::domain::secret::REFRESH_TOKEN_PREFIX;
 use crate::oauth::bearer;
-use crate::oauth::client_auth;
+use crate::oauth::client_auth::{self, PublicClients};
 use crate::oauth::error::{OAuthError, no_store};
 use crate::oauth::refresh_tokens;
 use crate::state::AppState;
@@ -19,7 +19,9 @@ pub async fn introspect(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    let (auth, token) = client_auth::token_request(&req, &state, payload).await?;
+    // Introspection is for resource servers, which are confidential clients.
+    let (auth, token) =
+        client_auth::token_request(&req, &state, payload, PublicClients::Refused).await?;
     let token = token.as_str();
     let answer = if token.starts_with(REFRESH_TOKEN_PREFIX) {
         refresh_token(&state, &auth.client, token).await?

@@ -212,6 +212,30 @@ impl KeyStore {
         Ok(Self { keys, signer })
     }
 
+    /// Loads the keys, generating the first one when the folder has none of `alg`. Several
+    /// servers sharing one keys folder may start at once: the first to take the folder's
+    /// lock generates, the others wait for it and load the key it wrote. Returns the new
+    /// key's id when this call generated one.
+    pub fn load_or_generate(
+        dir: &Path,
+        alg: SigningAlg,
+    ) -> Result<(Self, Option<String>), KeyError> {
+        create_private_dir(dir)?;
+        let lock_path = dir.join(".lock");
+        let lock = lock_file(&lock_path).map_err(|e| KeyError::Io(lock_path.clone(), e))?;
+        lock.lock()
+            .map_err(|e| KeyError::Io(lock_path.clone(), e))?;
+        let outcome = match Self::load(dir, alg) {
+            Ok(keys) => Ok((keys, None)),
+            Err(KeyError::Missing(..)) => {
+                Self::generate(dir, alg).and_then(|kid| Ok((Self::load(dir, alg)?, Some(kid))))
+            }
+            Err(e) => Err(e),
+        };
+        drop(lock);
+        outcome
+    }
+
     /// Writes a new key beside the existing ones and returns its key id.
     pub fn generate(dir: &Path, alg: SigningAlg) -> Result<String, KeyError> {
         let rng = SystemRandom::new();
@@ -272,6 +296,17 @@ fn create_private_dir(dir: &Path) -> Result<(), KeyError> {
         .mode(0o700)
         .create(dir)
         .map_err(|e| KeyError::Io(dir.to_owned(), e))
+}
+
+/// The file whose lock makes one server at a time generate a key.
+fn lock_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
 }
 
 /// Private keys are readable by their owner only, and never overwrite an existing file.
@@ -351,6 +386,38 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn servers_starting_together_over_one_folder_generate_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let starts: Vec<_> = (0..4)
+            .map(|_| {
+                let dir = dir.path().to_owned();
+                std::thread::spawn(move || {
+                    let (keys, _) = KeyStore::load_or_generate(&dir, SigningAlg::Es256).unwrap();
+                    keys.signer().kid.clone()
+                })
+            })
+            .collect();
+        let kids: std::collections::BTreeSet<String> =
+            starts.into_iter().map(|s| s.join().unwrap()).collect();
+        assert_eq!(
+            kids.len(),
+            1,
+            "every server signs with the same key: {kids:?}"
+        );
+        let pems = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "pem")
+            })
+            .count();
+        assert_eq!(pems, 1);
     }
 
     #[test]

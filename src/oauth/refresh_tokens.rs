@@ -66,6 +66,8 @@ pub enum Rotation {
         scope: Scope,
     },
     Invalid,
+    /// A spent token presented again: invalid, and its family now revoked.
+    Reused,
     WiderScope,
 }
 
@@ -127,7 +129,8 @@ pub fn rotate(
 
 /// The user a refresh token still acts for, or `None` when it no longer counts for `client`:
 /// another application's, revoked, spent, expired, or older than its application's or its
-/// user's cut-off, or its user disabled or of the wrong kind.
+/// user's cut-off, or its user disabled, of the wrong kind or of another organization (the
+/// password grant's rule, so a user moved since the sign-in stops refreshing).
 pub fn live_user(
     conn: &mut DbConn,
     token: &RefreshToken,
@@ -150,8 +153,7 @@ pub fn live_user(
         return Ok(None);
     };
     Ok(user::get(conn, user_id)?.filter(|u| {
-        u.enabled
-            && u.kind() == client.user_kind()
+        client.may_act_as(u)
             && u.tokens_revoked_before
                 .is_none_or(|cut| token.issued_at > cut)
     }))
@@ -177,7 +179,7 @@ fn reused(
         "a spent refresh token was presented; its family is revoked",
         now,
     )?;
-    Ok(Rotation::Invalid)
+    Ok(Rotation::Reused)
 }
 
 /// The stored token and the user it acts for, while it is live for `client`.

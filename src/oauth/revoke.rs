@@ -8,7 +8,7 @@
 use crate::db::models::revoked_access_token::{self, NewRevokedAccessToken};
 use crate::domain::SecretHash;
 use crate::domain::secret::REFRESH_TOKEN_PREFIX;
-use crate::oauth::client_auth;
+use crate::oauth::client_auth::{self, PublicClients};
 use crate::oauth::error::{OAuthError, no_store};
 use crate::oauth::jwt;
 use crate::oauth::refresh_tokens;
@@ -22,7 +22,9 @@ pub async fn revoke(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    let (auth, token) = client_auth::token_request(&req, &state, payload).await?;
+    // RFC 7009 §2.1: a public client revokes its own tokens with its client_id alone.
+    let (auth, token) =
+        client_auth::token_request(&req, &state, payload, PublicClients::Accepted).await?;
     let token = token.as_str();
     let now = state.now();
     let client = auth.client;

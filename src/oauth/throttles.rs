@@ -31,10 +31,10 @@ impl Default for TokenThrottles {
     fn default() -> Self {
         let window = TimeDelta::minutes(15);
         Self {
-            client: Throttle::new(10, window, window),
-            client_address: Throttle::new(50, window, window),
-            password_user: Throttle::new(5, window, window),
-            password_address: Throttle::new(50, window, window),
+            client: Throttle::new("client", 10, window, window),
+            client_address: Throttle::new("client_address", 50, window, window),
+            password_user: Throttle::new("password_user", 5, window, window),
+            password_address: Throttle::new("password_address", 50, window, window),
         }
     }
 }

@@ -3,8 +3,8 @@
 
 use crate::db::models::client::{self, Client};
 use crate::db::models::client_secret;
-use crate::domain::GrantType;
-use crate::oauth::client_auth::{self, AuthenticatedClient};
+use crate::domain::{ApplicationType, GrantType};
+use crate::oauth::client_auth::{self, AuthenticatedClient, PublicClients};
 use crate::oauth::error::{OAuthError, no_store};
 use crate::oauth::grants::{self, Issued};
 use crate::oauth::params::Params;
@@ -12,6 +12,7 @@ use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::TimeDelta;
 use serde::Serialize;
+use std::time::Instant;
 
 /// RFC 6749 §5.1.
 #[derive(Serialize)]
@@ -25,62 +26,121 @@ struct TokenResponse<'a> {
     scope: &'a str,
 }
 
-#[tracing::instrument(level = "debug", skip_all)]
+/// What the answer was about, as far as it got: for the metrics and the usage counts.
+#[derive(Default)]
+struct Seen {
+    /// Client authentication was attempted: it counts its own failures.
+    authenticating: bool,
+    client: Option<i64>,
+    grant: Option<GrantType>,
+}
+
 pub async fn issue(
     req: HttpRequest,
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = Params::read(&req, payload).await?;
+    let started = Instant::now();
+    let mut seen = Seen::default();
+    let result = answer(&req, &state, payload, &mut seen).await;
+    match &result {
+        Ok(_) => {
+            if let (Some(client), Some(grant)) = (seen.client, seen.grant) {
+                state.metrics.token_issued(grant);
+                state.usage.token(client, grant);
+            }
+        }
+        Err(e) => {
+            state.metrics.token_error(e.code());
+            // Failed client authentications and throttled requests are counted where they
+            // are decided.
+            let counted = matches!(e, OAuthError::Throttled { .. })
+                || (seen.authenticating && matches!(e, OAuthError::InvalidClient));
+            if !counted {
+                state.usage.failure(seen.client);
+            }
+        }
+    }
+    state.metrics.token_latency(started.elapsed());
+    result
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+async fn answer(
+    req: &HttpRequest,
+    state: &AppState,
+    payload: web::Payload,
+    seen: &mut Seen,
+) -> Result<HttpResponse, OAuthError> {
+    let params = Params::read(req, payload).await?;
     let grant_type = params
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required."))?;
     state.signing_keys()?;
-    let auth = client_auth::authenticate(&state, &req, &params).await?;
     let grant = GrantType::parse(grant_type)
-        .filter(|g| *g != GrantType::RefreshToken || state.settings.refresh_tokens)
-        .ok_or(OAuthError::UnsupportedGrantType)?;
+        .filter(|g| *g != GrantType::RefreshToken || state.settings.refresh_tokens);
+    let public = match grant {
+        Some(g) if ApplicationType::public_may_use(g) => PublicClients::Accepted,
+        _ => PublicClients::Refused,
+    };
+    seen.authenticating = true;
+    let auth = client_auth::authenticate(state, req, &params, public).await?;
+    seen.client = Some(auth.client.id);
+    crate::logging::record_client_id(req, &auth.client.client_id);
+    let grant = grant.ok_or(OAuthError::UnsupportedGrantType)?;
     if !may_use(&auth.client, grant) {
         return Err(OAuthError::UnauthorizedClient(
             "The application may not use this grant type.",
         ));
     }
     let issued = match grant {
-        GrantType::ClientCredentials => grants::client_credentials::issue(&state, &auth, &params)?,
-        GrantType::Password => grants::password::issue(&state, &req, &auth, &params).await?,
-        GrantType::RefreshToken => grants::refresh_token::issue(&state, &auth, &params).await?,
+        GrantType::AuthorizationCode => {
+            grants::authorization_code::issue(state, &auth.client, &params).await?
+        }
+        GrantType::ClientCredentials => grants::client_credentials::issue(state, &auth, &params)?,
+        GrantType::Password => grants::password::issue(state, req, &auth, &params).await?,
+        GrantType::RefreshToken => grants::refresh_token::issue(state, &auth, &params).await?,
     };
-    touch_last_used(&state, &auth).await;
+    seen.grant = Some(grant);
+    touch_last_used(state, &auth).await;
     Ok(respond(&issued))
 }
 
-/// Refresh tokens come with the password grant: an application that may sign users in may
-/// keep them signed in.
+/// Refresh tokens come with the password and authorization code grants: an application
+/// that may sign users in may keep them signed in.
 fn may_use(client: &Client, grant: GrantType) -> bool {
     let grants = client.grants();
     match grant {
-        GrantType::RefreshToken => grants.contains(GrantType::Password),
+        GrantType::RefreshToken => {
+            grants.contains(GrantType::Password) || grants.contains(GrantType::AuthorizationCode)
+        }
         other => grants.contains(other),
     }
 }
 
 /// Last Used At, of the application and of the secret it used, has a one-minute
-/// resolution; the row the client was loaded with already says whether a write is due, so
-/// most requests write nothing. It is informative only: the tokens are already issued (a
+/// resolution; the in-memory entry (or the row the client was loaded with) already says
+/// whether a write is due, so most requests write nothing. It is informative only: the tokens are already issued (a
 /// refresh already rotated), so a failed write is logged and the answer still goes out.
 async fn touch_last_used(state: &AppState, auth: &AuthenticatedClient) {
     let now = state.now();
-    if auth
-        .client
-        .last_used_at
-        .is_some_and(|last| now - last < TimeDelta::minutes(1))
-    {
+    let due = match &auth.cached {
+        Some(entry) => entry.claim_last_used(now),
+        None => auth
+            .client
+            .last_used_at
+            .is_none_or(|last| now - last >= TimeDelta::minutes(1)),
+    };
+    if !due {
         return;
     }
     let (id, secret_id) = (auth.client.id, auth.secret_id);
     let touched = crate::db::query(&state.pool, move |conn| {
         client::touch_last_used(conn, id, now)?;
-        client_secret::touch_last_used(conn, secret_id, now)
+        if let Some(secret_id) = secret_id {
+            client_secret::touch_last_used(conn, secret_id, now)?;
+        }
+        Ok(())
     })
     .await;
     if let Err(error) = touched {

@@ -107,7 +107,12 @@ async fn a_double_submitted_create_form_makes_one_application(backend: Backend) 
     let app = spawn_app(backend).await;
     app.signed_in_admin().await;
     let owner = app.create_user("owner", "owner's long password", "backoffice", false);
-    let page = app.get(NEW_APPLICATION).await.text().await.unwrap();
+    let page = app
+        .get(&format!("{NEW_APPLICATION}?type=service"))
+        .await
+        .text()
+        .await
+        .unwrap();
     let owner_id = owner.id.to_string();
     let form = [
         ("csrf_token", csrf_token(&page)),

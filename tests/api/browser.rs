@@ -32,10 +32,13 @@ async fn an_administrator_manages_an_application_in_a_real_browser() {
         .click(&browser.find("[data-testid=create-application]").await)
         .await;
     browser
-        .type_into(&browser.find("[data-testid=name]").await, "Browser robot")
+        .click(&browser.find("[data-testid=type-service]").await)
         .await;
     browser
-        .click(&browser.find("[data-testid=grant-client_credentials]").await)
+        .click(&browser.find("[data-testid=continue]").await)
+        .await;
+    browser
+        .type_into(&browser.find("[data-testid=name]").await, "Browser robot")
         .await;
     browser
         .click(
@@ -61,7 +64,7 @@ async fn an_administrator_manages_an_application_in_a_real_browser() {
 
     // Coming back to the page (and to every other page) no longer shows it.
     browser.goto(&browser.current_url().await).await;
-    browser.find("[data-testid=name]").await;
+    browser.find("[data-testid=continue]").await;
     assert!(!browser.source().await.contains(&secret));
 
     browser.goto(&app.url(APPLICATIONS)).await;

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn tessera(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+pub fn tessera(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tessera"));
     cmd.current_dir(dir).args(args).env("RUST_LOG", "warn");
     for (k, _) in std::env::vars() {
@@ -15,7 +15,7 @@ fn tessera(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("run tessera")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
@@ -234,8 +234,135 @@ fn serve_logs_the_one_time_setup_link_on_first_start() {
     assert!(log.contains("generated one"), "keys generated: {log}");
     assert!(log.contains("/admin/setup?token="), "{log}");
     assert!(dir.path().join("var/tessera.db").is_file());
+    let pem = |entry: &std::io::Result<std::fs::DirEntry>| {
+        let path = entry.as_ref().unwrap().path();
+        path.extension().is_some_and(|e| e == "pem")
+    };
     assert_eq!(
-        std::fs::read_dir(dir.path().join("keys")).unwrap().count(),
+        std::fs::read_dir(dir.path().join("keys"))
+            .unwrap()
+            .filter(|e| pem(e))
+            .count(),
         1
+    );
+}
+
+#[test]
+fn typed_applications_scopes_and_secret_rotation_work_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = tessera(dir.path(), args, &[]);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    run(&[
+        "scopes",
+        "create",
+        "orders:read",
+        "--category",
+        "Orders",
+        "--description",
+        "See your orders",
+    ]);
+    let scopes: serde_json::Value =
+        serde_json::from_str(&run(&["scopes", "list", "--json"])).unwrap();
+    assert_eq!(scopes[0]["name"], "orders:read");
+    assert_eq!(scopes[0]["category"], "Orders");
+
+    let spa: serde_json::Value = serde_json::from_str(&run(&[
+        "clients",
+        "create",
+        "--name",
+        "SPA",
+        "--type",
+        "public",
+        "--redirect-uri",
+        "https://spa.example/cb",
+        "--origin",
+        "https://spa.example",
+        "--scope",
+        "orders:read",
+        "--json",
+    ]))
+    .unwrap();
+    assert!(
+        spa["client_secret"].is_null(),
+        "a public client has no secret: {spa}"
+    );
+    let bad = tessera(
+        dir.path(),
+        &[
+            "clients",
+            "create",
+            "--name",
+            "Bad",
+            "--type",
+            "web",
+            "--redirect-uri",
+            "http://evil.example/cb",
+        ],
+        &[],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("must use https"),
+        "{}",
+        text(&bad.stderr)
+    );
+
+    let web: serde_json::Value = serde_json::from_str(&run(&[
+        "clients",
+        "create",
+        "--name",
+        "Shop",
+        "--type",
+        "web",
+        "--redirect-uri",
+        "https://shop.example/cb",
+        "--json",
+    ]))
+    .unwrap();
+    let client_id = web["client_id"].as_str().unwrap();
+    let first = web["client_secret"].as_str().unwrap();
+    let added: serde_json::Value = serde_json::from_str(&run(&[
+        "clients",
+        "secrets",
+        "add",
+        client_id,
+        "--expire-old",
+        "7d",
+        "--json",
+    ]))
+    .unwrap();
+    assert_ne!(added["client_secret"], first);
+    let listed: serde_json::Value =
+        serde_json::from_str(&run(&["clients", "secrets", "list", client_id, "--json"])).unwrap();
+    let statuses: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["active", "expiring"]);
+    assert!(
+        !listed.to_string().contains(first),
+        "the list never holds a secret"
+    );
+    run(&["clients", "secrets", "disable", client_id, &first[..8]]);
+    let listed: serde_json::Value =
+        serde_json::from_str(&run(&["clients", "secrets", "list", client_id, "--json"])).unwrap();
+    assert_eq!(listed[1]["status"], "disabled");
+
+    let legacy = run(&[
+        "clients",
+        "create",
+        "--name",
+        "Old style",
+        "--grant",
+        "password",
+    ]);
+    assert!(
+        legacy.contains("client_secret: tsk_"),
+        "today's --grant keeps working"
     );
 }

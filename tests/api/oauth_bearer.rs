@@ -99,10 +99,11 @@ async fn a_per_application_lifetime_overrides_the_default(backend: Backend) {
     {
         use diesel::prelude::*;
         use tessera::db::schema::clients;
-        diesel::update(clients::table.find(client.id))
-            .set(clients::access_token_ttl.eq(Some(60)))
-            .execute(&mut *app.conn())
-            .unwrap();
+        change_directly(&app, |conn| {
+            diesel::update(clients::table.find(client.id))
+                .set(clients::access_token_ttl.eq(Some(60)))
+                .execute(conn)
+        });
     }
     let body = client_credentials(&app, &client).await;
     assert_eq!(body["expires_in"], 60);

@@ -284,10 +284,11 @@ async fn a_revoked_or_expired_secret_no_longer_authenticates(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
     use tessera::db::schema::client_secrets;
-    diesel::update(client_secrets::table.filter(client_secrets::client_id.eq(client.id)))
-        .set(client_secrets::expires_at.eq(app.clock.now() + TimeDelta::minutes(1)))
-        .execute(&mut *app.conn())
-        .unwrap();
+    change_directly(&app, |conn| {
+        diesel::update(client_secrets::table.filter(client_secrets::client_id.eq(client.id)))
+            .set(client_secrets::expires_at.eq(app.clock.now() + TimeDelta::minutes(1)))
+            .execute(conn)
+    });
     client_credentials(&app, &client).await;
     app.clock.advance(TimeDelta::minutes(2));
     let (status, _) =

@@ -435,7 +435,7 @@ async fn refresh_tokens_can_be_turned_off(backend: Backend) {
         .unwrap();
     assert_eq!(
         metadata["grant_types_supported"],
-        serde_json::json!(["client_credentials", "password"])
+        serde_json::json!(["authorization_code", "client_credentials", "password"])
     );
 }
 both_backends!(refresh_tokens_can_be_turned_off);

@@ -210,11 +210,16 @@ async fn metadata_names_the_configured_issuer_and_lists_every_grant(backend: Bac
     );
     assert_eq!(
         metadata["grant_types_supported"],
-        json!(["client_credentials", "password", "refresh_token"])
+        json!([
+            "authorization_code",
+            "client_credentials",
+            "password",
+            "refresh_token"
+        ])
     );
     assert_eq!(
         metadata["token_endpoint_auth_methods_supported"],
-        json!(["client_secret_basic", "client_secret_post"])
+        json!(["client_secret_basic", "client_secret_post", "none"])
     );
     assert_eq!(metadata["scopes_supported"], json!(["read", "write"]));
 }

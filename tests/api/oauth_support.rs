@@ -8,10 +8,25 @@ use serde_json::Value;
 use tessera::db::schema::clients as clients_table;
 
 pub fn set_scopes(app: &TestApp, client: &TestClient, scopes: &str) {
-    diesel::update(clients_table::table.find(client.id))
-        .set(clients_table::scopes.eq(scopes))
-        .execute(&mut *app.conn())
-        .unwrap();
+    change_directly(app, |conn| {
+        diesel::update(clients_table::table.find(client.id))
+            .set(clients_table::scopes.eq(scopes))
+            .execute(conn)
+    });
+}
+
+/// Changes an application, a secret or a user with a query of the test's own, counting the
+/// change as every service does, so the token endpoint's copy in memory follows it.
+pub fn change_directly(
+    app: &TestApp,
+    change: impl FnOnce(&mut tessera::db::DbConn) -> QueryResult<usize>,
+) {
+    let mut conn = app.conn();
+    tessera::db::transaction(&mut conn, |conn| {
+        change(conn)?;
+        tessera::readmodel::record_change(conn)
+    })
+    .unwrap();
 }
 
 /// RFC 6749 Appendix B: each half form-urlencoded, then base64 of `id:secret`.

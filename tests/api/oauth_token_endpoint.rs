@@ -223,11 +223,7 @@ async fn an_unknown_grant_type_is_unsupported_grant_type(backend: Backend) {
     // RFC 6749 §5.2.
     let app = spawn_app(backend).await;
     let client = app.back_office_app();
-    for grant in [
-        "implicit",
-        "authorization_code",
-        "urn:ietf:params:oauth:grant-type:jwt-bearer",
-    ] {
+    for grant in ["implicit", "urn:ietf:params:oauth:grant-type:jwt-bearer"] {
         let (status, body) =
             error_of(token_request(&app, &client, &[("grant_type", grant)]).await).await;
         assert_eq!(status, 400);
@@ -251,6 +247,7 @@ async fn a_grant_the_application_lacks_is_unauthorized_client(backend: Backend) 
             ("password", USER_PASSWORD),
         ][..],
         &[("grant_type", "refresh_token"), ("refresh_token", "trt_x")][..],
+        &[("grant_type", "authorization_code"), ("code", "x")][..],
     ] {
         let (status, body) = error_of(token_request(&app, &machine, form).await).await;
         assert_eq!(status, 400);

@@ -16,8 +16,18 @@ async fn a_users_page_lists_their_applications_and_prefills_the_owner(backend: B
         .unwrap();
     assert!(page.contains("Owned"));
     assert!(page.contains(&format!("{NEW_APPLICATION}?owner={owner_id}")));
-    let form = app
+    let chooser = app
         .get(&format!("{NEW_APPLICATION}?owner={owner_id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        chooser.contains(&format!("name=\"owner\" value=\"{owner_id}\"")),
+        "the owner goes through the type choice"
+    );
+    let form = app
+        .get(&format!("{NEW_APPLICATION}?type=service&owner={owner_id}"))
         .await
         .text()
         .await
@@ -244,7 +254,12 @@ async fn organizations_are_created_and_renamed_with_unique_names(backend: Backen
             .name,
         "Acme Corp"
     );
-    let form = app.get(NEW_APPLICATION).await.text().await.unwrap();
+    let form = app
+        .get(&format!("{NEW_APPLICATION}?type=web"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(
         form.contains("name=\"organization_id\""),
         "with two organizations the form asks which"

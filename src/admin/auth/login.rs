@@ -4,8 +4,9 @@ use crate::audit::{self, Actor, AuditAction};
 use crate::db::models::{admin_session, user};
 use crate::domain::SecretHash;
 use crate::error::AppError;
+use crate::metrics::Throttled;
 use crate::state::AppState;
-use crate::throttle::retry_after_seconds;
+use crate::throttle::{self, OnSuccess, retry_after_seconds};
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -73,34 +74,49 @@ pub async fn sign_in(
     let user_key = format!("user:{username}");
     let address_key = format!("ip:{}", ip.as_deref().unwrap_or("-"));
 
-    let locked = state
-        .sign_in_by_user
-        .retry_after(&user_key, now)
-        .or_else(|| state.sign_in_by_address.retry_after(&address_key, now));
-    if let Some(wait) = locked {
-        let seconds = retry_after_seconds(wait);
-        let minutes = (seconds + 59) / 60;
-        let mut response = page(
-            &req,
-            &state,
-            username,
-            Some(format!(
-                "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
-                if minutes == 1 { "" } else { "s" }
-            )),
-            StatusCode::TOO_MANY_REQUESTS,
-        )?;
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
-        return Ok(response);
-    }
+    // The attempt counts before the password is verified: concurrent guesses cannot
+    // outrun the count.
+    let attempt = throttle::reserve(
+        now,
+        [
+            state.sign_in_by_user.hold(&user_key, OnSuccess::Clear),
+            state.sign_in_by_address.hold(&address_key, OnSuccess::Keep),
+        ],
+    );
+    let mut attempt = match attempt {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            let what = match state.sign_in_by_user.retry_after(&user_key, now) {
+                Some(_) => Throttled::SignInUser,
+                None => Throttled::SignInAddress,
+            };
+            state.throttled(what);
+            let seconds = retry_after_seconds(wait);
+            let minutes = (seconds + 59) / 60;
+            let mut response = page(
+                &req,
+                &state,
+                username,
+                Some(format!(
+                    "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
+                    if minutes == 1 { "" } else { "s" }
+                )),
+                StatusCode::TOO_MANY_REQUESTS,
+            )?;
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+            return Ok(response);
+        }
+    };
 
     let lookup = username.clone();
-    let found = crate::db::query(&state.pool, move |conn| {
-        user::find_by_username(conn, &lookup)
-    })
-    .await?;
+    let found = attempt.abandon_on_error(
+        crate::db::query(&state.pool, move |conn| {
+            user::find_by_username(conn, &lookup)
+        })
+        .await,
+    )?;
     let verified = state
         .passwords
         .verify(
@@ -121,8 +137,7 @@ pub async fn sign_in(
     .await?;
 
     let Some(user) = user else {
-        state.sign_in_by_user.record_failure(&user_key, now);
-        state.sign_in_by_address.record_failure(&address_key, now);
+        drop(attempt);
         return page(
             &req,
             &state,
@@ -131,7 +146,7 @@ pub async fn sign_in(
             StatusCode::OK,
         );
     };
-    state.sign_in_by_user.record_success(&user_key);
+    attempt.succeeded();
 
     if let Some(previous) = req.cookie(session::SESSION_COOKIE) {
         let previous = SecretHash::of(previous.value()).into_string();

@@ -5,7 +5,7 @@ use crate::admin::auth::{csrf, session};
 use crate::admin::form::FieldErrors;
 use crate::admin::{Layout, keep_refusals, render, see_other, set_cookie};
 use crate::db::models::organization;
-use crate::domain::{Email, Password, SecretHash, UserKind, Username};
+use crate::domain::{Email, Locale, Password, SecretHash, UserKind, Username};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::users::{self, NewAccount};
@@ -159,6 +159,7 @@ pub async fn create_first_admin(
             is_admin: true,
             organization_id: organization.map(|o| o.id),
             password_hash,
+            locale: Locale::english(),
         };
         keep_refusals(users::create_first_admin(conn, &account, ip, now))
     })

@@ -1,6 +1,6 @@
 //! Edit an application. The client id is shown read-only; the secret is not here at all.
 
-use super::form::{ApplicationForm, ApplicationInput, FormChoices, FormMode};
+use super::form::{FormContent, Options, Values};
 use super::{load, view_url};
 use crate::access::{Permission, Record};
 use crate::admin::auth::{SignedIn, flash_and_redirect};
@@ -8,6 +8,7 @@ use crate::admin::form::{FieldErrors, FormData};
 use crate::admin::keep_refusals;
 use crate::clients::{self, ClientError};
 use crate::db::models::client::Client;
+use crate::db::models::scope;
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -16,20 +17,19 @@ fn page(
     session: &SignedIn,
     state: &AppState,
     client: &Client,
-    input: ApplicationInput,
+    values: Values,
     errors: FieldErrors,
-    choices: FormChoices,
+    options: Options,
 ) -> Result<HttpResponse, AppError> {
-    ApplicationForm {
+    FormContent {
         heading: "Edit OAuth application",
         action: format!("{}/edit", view_url(client.id)),
         cancel_url: view_url(client.id),
-        mode: FormMode::Edit {
-            client_id: client.client_id.clone(),
-        },
-        input,
+        values,
         errors,
-        choices,
+        options,
+        creation_key: String::new(),
+        client_id: Some(client.client_id.clone()),
     }
     .render(session, state, format!("Edit {}", client.name))
 }
@@ -46,24 +46,21 @@ pub async fn form(
         Permission::EditApplication,
     )
     .await?;
-    let input = ApplicationInput {
-        organization_id: client.organization_id.to_string(),
-        name: client.name.clone(),
-        active: client.active,
-        grants: client
-            .grants()
-            .iter()
-            .map(|g| g.as_str().to_owned())
-            .collect(),
-        owner_user_id: client
-            .owner_user_id
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
-        frontend: client.frontend,
-    };
-    let choices = FormChoices::load(&session, &state, Some(client.organization_id)).await?;
-    let errors = FieldErrors::default();
-    page(&session, &state, &client, input, errors, choices)
+    let id = client.id;
+    let scopes = crate::db::run(&state.pool, move |conn| {
+        scope::for_client(conn, id).map_err(AppError::from)
+    })
+    .await?;
+    let values = Values::of_client(&client, &scopes);
+    let options = Options::load(&session, &state, Some(client.organization_id)).await?;
+    page(
+        &session,
+        &state,
+        &client,
+        values,
+        FieldErrors::default(),
+        options,
+    )
 }
 
 #[tracing::instrument(skip_all, fields(admin = %session.user.username))]
@@ -83,13 +80,16 @@ pub async fn save(
         Permission::EditApplication,
     )
     .await?;
-    let choices = FormChoices::load(&session, &state, Some(client.organization_id)).await?;
-    let mut input = ApplicationInput::from_form(&form);
-    // The organization is fixed once the application exists.
-    input.organization_id = client.organization_id.to_string();
+    let options = Options::load(&session, &state, Some(client.organization_id)).await?;
+    let mut values = Values::from_form(&form);
+    // The organization and the type are fixed once the application exists.
+    values.organization_id = client.organization_id.to_string();
+    if !values.app_type.is_empty() {
+        values.app_type = client.app_type.clone();
+    }
     let mut errors = FieldErrors::default();
-    let Some(spec) = input.parse(&choices, &mut errors) else {
-        return page(&session, &state, &client, input, errors, choices);
+    let Some(mut spec) = values.parse(&options, &client.grants(), &mut errors) else {
+        return page(&session, &state, &client, values, errors, options);
     };
     session.require(
         Permission::EditApplication,
@@ -98,6 +98,7 @@ pub async fn save(
             owner_user_id: spec.owner_user_id,
         },
     )?;
+    spec.app_type = client.app_type();
     let (id, actor, now) = (client.id, session.actor(&req), state.now());
     let result = crate::db::run(&state.pool, move |conn| {
         keep_refusals(clients::update(conn, id, &spec, &actor, now))
@@ -110,9 +111,9 @@ pub async fn save(
             flash_and_redirect(&state, &session, message, &view_url(id)).await
         }
         Err(ClientError::NotFound) => Err(AppError::NotFound),
-        Err(refusal) => {
-            errors.add(refusal.field(), refusal.to_string());
-            page(&session, &state, &client, input, errors, choices)
+        Err(rule) => {
+            errors.add(rule.field(), rule.to_string());
+            page(&session, &state, &client, values, errors, options)
         }
     }
 }

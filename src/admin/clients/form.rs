@@ -6,8 +6,12 @@ use crate::admin::form::{FieldErrors, FormData};
 use crate::admin::{Layout, render};
 use crate::clients::ClientSpec;
 use crate::db::models::organization::{self, Organization};
+use crate::db::models::scope::{self, CatalogScope};
 use crate::db::models::user::{self, User};
-use crate::domain::{ClientName, GrantType, Grants};
+use crate::domain::{
+    ApplicationType, ClientName, GrantType, Grants, Invalid, Lifetime, Origins, RedirectUris,
+    ScopeToken,
+};
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::HttpResponse;
@@ -15,24 +19,72 @@ use askama::Template;
 
 /// What the person typed, kept as typed so a refused form comes back filled in.
 #[derive(Default)]
-pub struct ApplicationInput {
+pub struct Values {
     pub organization_id: String,
     pub name: String,
     pub active: bool,
+    /// Blank in a form posted without a type (as before types existed): the type then
+    /// follows from the grants.
+    pub app_type: String,
     pub grants: Vec<String>,
+    pub implicit: bool,
     pub owner_user_id: String,
     pub frontend: bool,
+    pub redirect_uris: String,
+    pub origins: String,
+    pub scopes: Vec<String>,
+    pub access_token_ttl: String,
+    pub refresh_token_ttl: String,
 }
 
-impl ApplicationInput {
+impl Values {
     pub fn from_form(form: &FormData) -> Self {
         Self {
             organization_id: form.get("organization_id").to_owned(),
             name: form.get("name").to_owned(),
             active: form.checked("active"),
+            app_type: form.get("app_type").to_owned(),
             grants: form.all("grants").into_iter().map(str::to_owned).collect(),
+            implicit: form.checked("implicit"),
             owner_user_id: form.get("owner_user_id").to_owned(),
             frontend: form.checked("frontend"),
+            redirect_uris: form.get("redirect_uris").to_owned(),
+            origins: form.get("origins").to_owned(),
+            scopes: form.all("scopes").into_iter().map(str::to_owned).collect(),
+            access_token_ttl: form.get("access_token_ttl").to_owned(),
+            refresh_token_ttl: form.get("refresh_token_ttl").to_owned(),
+        }
+    }
+
+    /// What an existing application shows on its edit form.
+    pub fn of_client(client: &crate::db::models::client::Client, scopes: &[CatalogScope]) -> Self {
+        Self {
+            organization_id: client.organization_id.to_string(),
+            name: client.name.clone(),
+            active: client.active,
+            app_type: client.app_type.clone(),
+            grants: client
+                .grants()
+                .iter()
+                .map(|g| g.as_str().to_owned())
+                .collect(),
+            implicit: client.implicit_allowed,
+            owner_user_id: client
+                .owner_user_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+            frontend: client.frontend,
+            redirect_uris: client.redirect_uris().to_stored(),
+            origins: client.origins().to_stored(),
+            scopes: scopes.iter().map(|s| s.name.clone()).collect(),
+            access_token_ttl: client
+                .access_token_ttl
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
+            refresh_token_ttl: client
+                .refresh_token_ttl
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
         }
     }
 
@@ -40,46 +92,139 @@ impl ApplicationInput {
         self.grants.iter().any(|g| g == grant)
     }
 
-    /// Parses into a spec, or records each refusal beside its field.
-    pub fn parse(&self, choices: &FormChoices, errors: &mut FieldErrors) -> Option<ClientSpec> {
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// The type the form is for, when it names one.
+    pub fn kind(&self) -> Option<ApplicationType> {
+        ApplicationType::parse(&self.app_type).ok()
+    }
+
+    /// The grants of a typed form: the fixed grant of a service account or a public client,
+    /// the chosen ones of a web application; `kept` are grants the application already has
+    /// that its type does not offer (registered before types), which an edit keeps.
+    fn typed_grants(&self, kind: ApplicationType, kept: &Grants) -> Result<Grants, Invalid> {
+        let chosen: Vec<GrantType> = match kind {
+            ApplicationType::Service => vec![GrantType::ClientCredentials],
+            ApplicationType::Public => vec![GrantType::AuthorizationCode],
+            ApplicationType::Web => kind
+                .selectable_grants()
+                .iter()
+                .copied()
+                .filter(|g| self.has_grant(g.as_str()))
+                .collect(),
+        };
+        let chosen = Grants::of(chosen)
+            .map_err(|_| Invalid::new("Choose the authorization code or password grant."))?;
+        kind.check_grants(&chosen, self.implicit)?;
+        let mut all: Vec<GrantType> = chosen.iter().collect();
+        all.extend(
+            kept.iter()
+                .filter(|g| !kind.selectable_grants().contains(g)),
+        );
+        Grants::of(all)
+    }
+
+    /// Parses into a spec, or records each refusal beside its field. `kept` are the grants
+    /// an edited application already has.
+    pub fn parse(
+        &self,
+        options: &Options,
+        kept: &Grants,
+        errors: &mut FieldErrors,
+    ) -> Option<ClientSpec> {
         let name = errors.check("name", ClientName::parse(&self.name));
-        let grants = errors.check(
-            "grants",
-            Grants::parse(self.grants.iter().map(String::as_str)),
+        let (kind, grants) = match self.app_type.trim() {
+            "" => {
+                let grants = errors.check(
+                    "grants",
+                    Grants::parse(self.grants.iter().map(String::as_str)),
+                );
+                (grants.as_ref().map(ApplicationType::of_legacy), grants)
+            }
+            raw => match errors.check("app_type", ApplicationType::parse(raw)) {
+                Some(kind) => (
+                    Some(kind),
+                    errors.check("grants", self.typed_grants(kind, kept)),
+                ),
+                None => (None, None),
+            },
+        };
+        let redirect_uris = match RedirectUris::parse_lines(&self.redirect_uris) {
+            Ok(uris) => Some(uris),
+            Err(why) => {
+                why.into_iter()
+                    .for_each(|w| errors.add("redirect_uris", w.0));
+                None
+            }
+        };
+        let origins = match Origins::parse_lines(&self.origins) {
+            Ok(origins) => Some(origins),
+            Err(why) => {
+                why.into_iter().for_each(|w| errors.add("origins", w.0));
+                None
+            }
+        };
+        let mut scopes = Vec::new();
+        for raw in &self.scopes {
+            if let Some(token) = errors.check("scopes", ScopeToken::parse(raw)) {
+                scopes.push(token);
+            }
+        }
+        let access_token_ttl = errors.check(
+            "access_token_ttl",
+            Lifetime::access_token(&self.access_token_ttl),
+        );
+        let refresh_token_ttl = errors.check(
+            "refresh_token_ttl",
+            Lifetime::refresh_token(&self.refresh_token_ttl),
         );
         // With one organization to choose from the field is not shown; a posted id is
         // still checked, so another organization's id is refused.
         let organization_id = match (
-            choices.organizations.as_slice(),
+            options.organizations.as_slice(),
             self.organization_id.trim(),
         ) {
             ([only], "") => Some(only.id),
             (_, raw) => match raw.parse::<i64>() {
-                Ok(id) if choices.organizations.iter().any(|o| o.id == id) => Some(id),
+                Ok(id) if options.organizations.iter().any(|o| o.id == id) => Some(id),
                 _ => {
                     errors.add("organization", "Choose an organization.");
                     None
                 }
             },
         };
-        let owner_user_id = match (choices.self_service_owner, self.owner_user_id.trim()) {
+        let owner_user_id = match (options.self_service_owner, self.owner_user_id.trim()) {
             (Some(me), _) => Some(Some(me)),
             (None, "") => Some(None),
             (None, raw) => match raw.parse::<i64>() {
-                Ok(id) if choices.owners.iter().any(|o| o.id == raw) => Some(Some(id)),
+                Ok(id) if options.owners.iter().any(|o| o.id == raw) => Some(Some(id)),
                 _ => {
                     errors.add("owner", "Choose a user from the list.");
                     None
                 }
             },
         };
+        if scopes.len() != self.scopes.len() {
+            return None;
+        }
         Some(ClientSpec {
-            organization_id: organization_id?,
-            name: name?,
-            grants: grants?,
-            owner_user_id: owner_user_id?,
-            frontend: self.frontend,
+            app_type: kind?,
+            implicit_allowed: self.implicit,
+            redirect_uris: redirect_uris?,
+            origins: origins?,
+            scopes,
+            access_token_ttl: access_token_ttl?,
+            refresh_token_ttl: refresh_token_ttl?,
             active: self.active,
+            ..ClientSpec::legacy(
+                organization_id?,
+                name?,
+                grants?,
+                owner_user_id?,
+                self.frontend,
+            )
         })
     }
 }
@@ -89,17 +234,24 @@ pub struct GrantOption {
     pub label: &'static str,
 }
 
+/// The catalog scopes of one category, as the form groups them.
+pub struct ScopeGroup {
+    pub category: String,
+    pub scopes: Vec<CatalogScope>,
+}
+
 /// The choices the form offers: only the organizations where the signed-in user may create
 /// applications and the users they may see, so a posted id outside them is refused.
-pub struct FormChoices {
+pub struct Options {
     pub organizations: Vec<Organization>,
     pub owners: Vec<OwnerOption>,
     pub grants: Vec<GrantOption>,
+    pub scopes: Vec<ScopeGroup>,
     /// Under self-service the owner is always the signed-in user.
     pub self_service_owner: Option<i64>,
 }
 
-impl FormChoices {
+impl Options {
     /// `current` is the organization of the application being edited, which the edit
     /// check has already allowed.
     pub async fn load(
@@ -112,10 +264,24 @@ impl FormChoices {
         let user_orgs = access.organizations_with(Permission::ViewUsers);
         let me = session.user.clone();
         let self_service_owner = access.self_service.then_some(me.id);
-        let (organizations, users) = crate::db::query(&state.pool, |conn| {
-            Ok((organization::list(conn)?, user::list(conn)?))
+        let (organizations, users, catalog) = crate::db::run(&state.pool, |conn| {
+            Ok::<_, AppError>((
+                organization::list(conn)?,
+                user::list(conn)?,
+                scope::list(conn)?,
+            ))
         })
         .await?;
+        let mut scopes: Vec<ScopeGroup> = Vec::new();
+        for row in catalog {
+            match scopes.last_mut() {
+                Some(group) if group.category == row.category => group.scopes.push(row.scope),
+                _ => scopes.push(ScopeGroup {
+                    category: row.category,
+                    scopes: vec![row.scope],
+                }),
+            }
+        }
         let allowed = |org: Option<i64>, among: &Option<Vec<i64>>| match among {
             None => true,
             Some(ids) => org.is_some_and(|id| ids.contains(&id)),
@@ -145,7 +311,12 @@ impl FormChoices {
                     label: g.label(),
                 })
                 .collect(),
+            scopes,
         })
+    }
+
+    pub fn show_organization(&self) -> bool {
+        self.organizations.len() > 1
     }
 }
 
@@ -164,57 +335,28 @@ impl OwnerOption {
     }
 }
 
-/// Creating and editing share one page; the mode says which it is.
-pub enum FormMode {
-    /// The creation key makes a second submission of the same form find the first one's
-    /// application; the organization is chosen here, once.
-    Create { creation_key: String },
-    /// The client id is shown read-only; the organization never changes.
-    Edit { client_id: String },
-}
-
-impl FormMode {
-    pub fn creation_key(&self) -> Option<&str> {
-        match self {
-            Self::Create { creation_key } => Some(creation_key),
-            Self::Edit { .. } => None,
-        }
-    }
-
-    pub fn client_id(&self) -> Option<&str> {
-        match self {
-            Self::Create { .. } => None,
-            Self::Edit { client_id } => Some(client_id),
-        }
-    }
-}
-
-/// The application form as a page shows it.
-pub struct ApplicationForm {
+/// What differs between the create and the edit page; they share one template.
+pub struct FormContent {
     pub heading: &'static str,
     pub action: String,
     pub cancel_url: String,
-    pub mode: FormMode,
-    pub input: ApplicationInput,
+    pub values: Values,
     pub errors: FieldErrors,
-    pub choices: FormChoices,
-}
-
-impl ApplicationForm {
-    /// The organization field shows when creating, and only if there is a choice.
-    pub fn choose_organization(&self) -> bool {
-        self.mode.creation_key().is_some() && self.choices.organizations.len() > 1
-    }
+    pub options: Options,
+    /// Only the create form has one: it makes a second submission find the first.
+    pub creation_key: String,
+    /// Only the edit form shows it, read-only.
+    pub client_id: Option<String>,
 }
 
 #[derive(Template)]
 #[template(path = "admin/oauth_applications/form.html")]
 struct FormPage {
     layout: Layout,
-    form: ApplicationForm,
+    form: FormContent,
 }
 
-impl ApplicationForm {
+impl FormContent {
     pub fn render(
         self,
         session: &SignedIn,

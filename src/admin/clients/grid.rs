@@ -7,7 +7,7 @@ use crate::admin::{Layout, render};
 use crate::clock::display_time;
 use crate::db::models::client::{self, GridFilter, GridRow, GridSort};
 use crate::db::models::organization::{self, Organization};
-use crate::domain::GrantType;
+use crate::domain::{ApplicationType, GrantType};
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
@@ -24,6 +24,8 @@ pub struct GridParams {
     owner: Option<String>,
     status: Option<String>,
     grant: Option<String>,
+    #[serde(rename = "type")]
+    app_type: Option<String>,
     sort: Option<String>,
     dir: Option<String>,
     page: Option<String>,
@@ -46,6 +48,7 @@ impl GridParams {
                 _ => None,
             },
             grant: present(&self.grant).and_then(GrantType::parse),
+            app_type: present(&self.app_type).and_then(|t| ApplicationType::parse(t).ok()),
             visible: None,
         }
     }
@@ -86,6 +89,7 @@ impl GridParams {
             ("owner", &self.owner),
             ("status", &self.status),
             ("grant", &self.grant),
+            ("type", &self.app_type),
             ("sort", &self.sort),
             ("dir", &self.dir),
             ("page", &self.page),
@@ -119,6 +123,7 @@ pub struct Row {
     pub organization: String,
     pub owner: String,
     pub grants: String,
+    pub app_type: &'static str,
     pub frontend: bool,
     pub active: bool,
     pub last_used: String,
@@ -133,6 +138,7 @@ impl From<GridRow> for Row {
             organization_id: c.organization_id,
             owner_user_id: c.owner_user_id,
             grants: c.grants().labels(),
+            app_type: c.app_type().label(),
             name: c.name,
             client_id: c.client_id,
             organization: row.organization,
@@ -159,7 +165,8 @@ struct GridPage {
     per_page: i64,
     page_sizes: [i64; 4],
     organizations: Vec<Organization>,
-    grants: [GrantType; 2],
+    grants: [GrantType; 3],
+    types: [ApplicationType; 3],
     first_row: i64,
     last_row: i64,
     filtered: bool,
@@ -180,6 +187,7 @@ impl GridPage {
             "organization" => &self.params.organization,
             "status" => &self.params.status,
             "grant" => &self.params.grant,
+            "type" => &self.params.app_type,
             _ => return false,
         };
         present(current) == Some(value)
@@ -304,6 +312,7 @@ pub async fn show(
         page_sizes: PAGE_SIZES,
         organizations,
         grants: GrantType::SELECTABLE,
+        types: ApplicationType::ALL,
         first_row,
         last_row: first_row + shown - 1,
         filtered,
@@ -318,6 +327,7 @@ fn filter_is_set(params: &GridParams) -> bool {
         &params.owner,
         &params.status,
         &params.grant,
+        &params.app_type,
     ]
     .into_iter()
     .any(|v| present(v).is_some())
@@ -335,7 +345,7 @@ mod tests {
 
     #[test]
     fn nonsense_in_the_query_string_falls_back_to_defaults() {
-        let p = params("page=-3&per_page=7&sort=evil&status=maybe&grant=implicit");
+        let p = params("page=-3&per_page=7&sort=evil&status=maybe&grant=device_code");
         assert_eq!(p.page(), 1);
         assert_eq!(p.per_page(), 25);
         assert_eq!(p.sort(), (GridSort::Created, true));

@@ -1,10 +1,12 @@
 //! System > User Management > OAuth Applications.
 
+mod authorization;
 mod delete;
 mod edit;
 mod form;
 mod grid;
 mod new;
+mod secrets;
 mod show;
 mod status;
 
@@ -33,8 +35,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::get().to(status::confirm_deactivate),
             )
             .route("/{id}/deactivate", web::post().to(status::deactivate))
+            .route("/{id}/authorization", web::get().to(authorization::form))
+            .route("/{id}/authorization", web::post().to(authorization::submit))
+            .route("/{id}/secrets/new", web::get().to(secrets::new))
+            .route("/{id}/secrets", web::post().to(secrets::add))
+            .route(
+                "/{id}/secrets/{secret}/disable",
+                web::get().to(secrets::confirm_disable),
+            )
+            .route(
+                "/{id}/secrets/{secret}/disable",
+                web::post().to(secrets::disable),
+            )
             .route("/{id}/delete", web::get().to(delete::confirm))
-            .route("/{id}/delete", web::post().to(delete::delete)),
+            .route("/{id}/delete", web::post().to(delete::delete))
+            .default_service(web::to(super::not_found)),
     );
 }
 

@@ -1,52 +1,55 @@
 //! Create an application. The success page is the only response that ever carries the
 //! client secret: it is rendered directly (no redirect) and marked no-store.
 
-use super::form::{ApplicationForm, ApplicationInput, FormChoices, FormMode};
-use super::{GRID_URL, view_url};
+use super::form::{FormContent, Options, Values};
+use super::secrets::SecretPage;
+use super::view_url;
 use crate::access::{Permission, Record};
 use crate::admin::auth::{SignedIn, flash_and_redirect};
 use crate::admin::form::{FieldErrors, FormData};
 use crate::admin::{Layout, keep_refusals, render};
 use crate::clients::{self, ClientError};
-use crate::domain::PlainSecret;
 use crate::domain::secret::random_hex;
+use crate::domain::{ApplicationType, Grants};
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-#[derive(Template)]
-#[template(path = "admin/oauth_applications/secret.html")]
-struct SecretPage {
-    layout: Layout,
-    id: i64,
-    name: String,
-    client_id: String,
-    client_secret: PlainSecret,
-}
-
 #[derive(Deserialize)]
 pub struct NewQuery {
     owner: Option<String>,
+    #[serde(rename = "type")]
+    app_type: Option<String>,
+}
+
+/// The first step of creating an application: what kind it is.
+#[derive(Template)]
+#[template(path = "admin/oauth_applications/choose_type.html")]
+struct ChooseTypePage {
+    layout: Layout,
+    types: [ApplicationType; 3],
+    owner: String,
 }
 
 const TITLE: &str = "Create OAuth application";
 
 fn page(
-    input: ApplicationInput,
+    values: Values,
     errors: FieldErrors,
-    choices: FormChoices,
+    options: Options,
     creation_key: String,
-) -> ApplicationForm {
-    ApplicationForm {
+) -> FormContent {
+    FormContent {
         heading: TITLE,
-        action: format!("{GRID_URL}/new"),
-        cancel_url: GRID_URL.to_owned(),
-        mode: FormMode::Create { creation_key },
-        input,
+        action: "/admin/oauth-applications/new".to_owned(),
+        cancel_url: "/admin/oauth-applications".to_owned(),
+        values,
         errors,
-        choices,
+        options,
+        creation_key,
+        client_id: None,
     }
 }
 
@@ -58,13 +61,32 @@ pub async fn form(
     session
         .access
         .require_somewhere(Permission::CreateApplication)?;
-    let choices = FormChoices::load(&session, &state, None).await?;
-    let input = ApplicationInput {
-        active: true,
-        owner_user_id: query.owner.clone().unwrap_or_default(),
-        ..ApplicationInput::default()
+    let owner = query.owner.clone().unwrap_or_default();
+    let Some(kind) = query
+        .app_type
+        .as_deref()
+        .and_then(|t| ApplicationType::parse(t).ok())
+    else {
+        return render(&ChooseTypePage {
+            layout: Layout::signed_in(&session, &state, TITLE, "applications"),
+            types: ApplicationType::ALL,
+            owner,
+        });
     };
-    page(input, FieldErrors::default(), choices, random_hex(16)).render(
+    let options = Options::load(&session, &state, None).await?;
+    let values = Values {
+        active: true,
+        app_type: kind.as_str().to_owned(),
+        grants: kind
+            .selectable_grants()
+            .iter()
+            .take(1)
+            .map(|g| g.as_str().to_owned())
+            .collect(),
+        owner_user_id: owner,
+        ..Values::default()
+    };
+    page(values, FieldErrors::default(), options, random_hex(16)).render(
         &session,
         &state,
         TITLE.into(),
@@ -83,15 +105,15 @@ pub async fn create(
     session
         .access
         .require_somewhere(Permission::CreateApplication)?;
-    let choices = FormChoices::load(&session, &state, None).await?;
-    let input = ApplicationInput::from_form(&form);
+    let options = Options::load(&session, &state, None).await?;
+    let values = Values::from_form(&form);
     let creation_key = match form.get("creation_key") {
         key if key.len() == 32 => key.to_owned(),
         _ => random_hex(16),
     };
     let mut errors = FieldErrors::default();
-    let Some(spec) = input.parse(&choices, &mut errors) else {
-        return page(input, errors, choices, creation_key).render(&session, &state, TITLE.into());
+    let Some(spec) = values.parse(&options, &Grants::from_stored(""), &mut errors) else {
+        return page(values, errors, options, creation_key).render(&session, &state, TITLE.into());
     };
     session.require(
         Permission::CreateApplication,
@@ -101,8 +123,7 @@ pub async fn create(
         },
     )?;
 
-    let actor = session.actor(&req);
-    let now = state.now();
+    let (actor, now) = (session.actor(&req), state.now());
     let key = creation_key.clone();
     let result = crate::db::run(&state.pool, move |conn| {
         keep_refusals(clients::register(conn, &spec, Some(&key), &actor, now))
@@ -119,8 +140,8 @@ pub async fn create(
                     "OAuth application created",
                     "applications",
                 ),
+                heading: format!("OAuth application “{}” created", client.name),
                 id: client.id,
-                name: client.name,
                 client_id: client.client_id,
                 client_secret: secret,
             })
@@ -130,9 +151,9 @@ pub async fn create(
                            secret was shown once, when it was created.";
             flash_and_redirect(&state, &session, message.to_owned(), &view_url(existing.id)).await
         }
-        Err(refusal) => {
-            errors.add(refusal.field(), refusal.to_string());
-            page(input, errors, choices, creation_key).render(&session, &state, TITLE.into())
+        Err(rule) => {
+            errors.add(rule.field(), rule.to_string());
+            page(values, errors, options, creation_key).render(&session, &state, TITLE.into())
         }
     }
 }

@@ -3,15 +3,18 @@ use crate::access::Permission;
 use crate::admin::auth::SignedIn;
 use crate::admin::{Layout, render};
 use crate::audit::{self, AuditAction};
+use crate::clients::secrets::Status;
 use crate::clock::display_time;
 use crate::db::models::audit_event::AuditEvent;
 use crate::db::models::client::Client;
 use crate::db::models::client_secret::{self, ClientSecret};
+use crate::db::models::scope::{self, CatalogScope};
 use crate::db::models::{organization, user};
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use chrono::NaiveDateTime;
 
 /// How many history entries the view page shows.
 const HISTORY: i64 = 20;
@@ -35,18 +38,26 @@ impl From<AuditEvent> for HistoryEntry {
 }
 
 pub struct SecretInfo {
+    pub id: i64,
     pub prefix: String,
     pub created: String,
     pub last_used: String,
+    pub expires: String,
+    pub status: Status,
 }
 
-impl From<ClientSecret> for SecretInfo {
-    fn from(s: ClientSecret) -> Self {
+impl SecretInfo {
+    fn of(s: ClientSecret, now: NaiveDateTime) -> Self {
         Self {
+            id: s.id,
+            status: Status::of(&s, now),
             prefix: s.prefix,
             created: display_time(s.created_at),
             last_used: s
                 .last_used_at
+                .map_or_else(|| "Never".to_owned(), display_time),
+            expires: s
+                .expires_at
                 .map_or_else(|| "Never".to_owned(), display_time),
         }
     }
@@ -58,6 +69,10 @@ struct ShowPage {
     layout: Layout,
     client: Client,
     grants: String,
+    app_type: &'static str,
+    redirect_uris: Vec<String>,
+    origins: Vec<String>,
+    scopes: Vec<CatalogScope>,
     organization: String,
     owner: Option<(i64, String)>,
     created: String,
@@ -65,6 +80,7 @@ struct ShowPage {
     last_used: String,
     secrets: Vec<SecretInfo>,
     history: Vec<HistoryEntry>,
+    usage: crate::admin::usage::ApplicationUsage,
 }
 
 pub async fn show(
@@ -81,25 +97,32 @@ pub async fn show(
     .await?;
     let (id, org_id, owner_id) = (client.id, client.organization_id, client.owner_user_id);
     let now = state.now();
-    let (organization, owner, secrets, history) = crate::db::query(&state.pool, move |conn| {
-        let organization = organization::get(conn, org_id)?
-            .map(|o| o.name)
-            .unwrap_or_default();
-        let owner = match owner_id {
-            Some(uid) => user::get(conn, uid)?.map(|u| (u.id, u.username)),
-            None => None,
-        };
-        Ok((
-            organization,
-            owner,
-            client_secret::valid_for_client(conn, id, now)?,
-            audit::history(conn, AuditAction::CLIENT_CHANGES, id, HISTORY)?,
-        ))
-    })
-    .await?;
+    let (organization, owner, secrets, scopes, history) =
+        crate::db::query(&state.pool, move |conn| {
+            let organization = organization::get(conn, org_id)?
+                .map(|o| o.name)
+                .unwrap_or_default();
+            let owner = match owner_id {
+                Some(uid) => user::get(conn, uid)?.map(|u| (u.id, u.username)),
+                None => None,
+            };
+            Ok((
+                organization,
+                owner,
+                client_secret::list_for_client(conn, id)?,
+                scope::for_client(conn, id)?,
+                audit::history(conn, AuditAction::CLIENT_CHANGES, id, HISTORY)?,
+            ))
+        })
+        .await?;
+    let usage = crate::admin::usage::application(&state, id).await?;
     render(&ShowPage {
         layout: Layout::signed_in(&session, &state, client.name.clone(), "applications"),
         grants: client.grants().labels(),
+        app_type: client.app_type().label(),
+        redirect_uris: client.redirect_uris().iter().map(str::to_owned).collect(),
+        origins: client.origins().iter().map(str::to_owned).collect(),
+        scopes,
         created: display_time(client.created_at),
         updated: display_time(client.updated_at),
         last_used: client
@@ -108,7 +131,11 @@ pub async fn show(
         client,
         organization,
         owner,
-        secrets: secrets.into_iter().map(SecretInfo::from).collect(),
+        secrets: secrets
+            .into_iter()
+            .map(|s| SecretInfo::of(s, now))
+            .collect(),
         history: history.into_iter().map(HistoryEntry::from).collect(),
+        usage,
     })
 }

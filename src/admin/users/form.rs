@@ -8,7 +8,7 @@ use crate::admin::form::{FieldErrors, FormData};
 use crate::admin::{Layout, keep_refusals, render};
 use crate::db::models::organization::{self, Organization};
 use crate::db::models::user::User;
-use crate::domain::{Email, Password, PersonName, UserKind, Username};
+use crate::domain::{Email, Locale, Password, PersonName, UserKind, Username};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::users::{self, AccountChanges, NewAccount, UserError};
@@ -24,6 +24,7 @@ pub struct UserInput {
     pub kind: String,
     pub is_admin: bool,
     pub organization_id: String,
+    pub locale: String,
 }
 
 impl UserInput {
@@ -35,6 +36,7 @@ impl UserInput {
             kind: form.get("kind").to_owned(),
             is_admin: form.checked("is_admin"),
             organization_id: form.get("organization_id").to_owned(),
+            locale: form.get("locale").to_owned(),
         }
     }
 
@@ -49,6 +51,7 @@ impl UserInput {
                 .organization_id
                 .map(|id| id.to_string())
                 .unwrap_or_default(),
+            locale: user.locale.clone(),
         }
     }
 }
@@ -75,6 +78,7 @@ struct AccountFields {
     kind: UserKind,
     organization_id: Option<i64>,
     password: Option<Password>,
+    locale: Locale,
 }
 
 fn parse_account_fields(
@@ -98,6 +102,10 @@ fn parse_account_fields(
             }
         },
     };
+    let locale = match form.get("locale") {
+        "" => Some(Locale::english()),
+        raw => errors.check("locale", Locale::parse(raw)),
+    };
     let password = match form.get("password") {
         "" if !password_required => Some(None),
         raw => errors.check("password", Password::parse(raw)).map(Some),
@@ -113,6 +121,7 @@ fn parse_account_fields(
         kind: kind?,
         organization_id: organization_id?,
         password: password?,
+        locale: locale?,
     })
 }
 
@@ -243,6 +252,7 @@ pub async fn create(
         is_admin: form.checked("is_admin"),
         organization_id: fields.organization_id,
         password_hash: hash(fields.password).await?.unwrap_or_default(),
+        locale: fields.locale,
     };
     let (actor, now) = (session.actor(&req), state.now());
     let result = crate::db::run(&state.pool, move |conn| {
@@ -323,6 +333,7 @@ pub async fn save(
         is_admin: form.checked("is_admin"),
         organization_id: fields.organization_id,
         password_hash: hash(fields.password).await?,
+        locale: fields.locale,
     };
     let (id, actor, now) = (user.id, session.actor(&req), state.now());
     let result = crate::db::run(&state.pool, move |conn| {

@@ -27,7 +27,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}/disable", web::get().to(status::confirm_disable))
             .route("/{id}/disable", web::post().to(status::disable))
             .route("/{id}/roles", web::post().to(roles::grant))
-            .route("/{id}/roles/{org}/revoke", web::post().to(roles::revoke)),
+            .route("/{id}/roles/{org}/revoke", web::post().to(roles::revoke))
+            .default_service(web::to(super::not_found)),
     );
 }
 

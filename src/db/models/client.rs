@@ -1,6 +1,6 @@
 use crate::db::DbConn;
 use crate::db::schema::clients;
-use crate::domain::Grants;
+use crate::domain::{ApplicationType, Grants, Origins, RedirectUris};
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
@@ -25,11 +25,34 @@ pub struct Client {
     pub updated_at: NaiveDateTime,
     pub last_used_at: Option<NaiveDateTime>,
     pub tokens_revoked_before: Option<NaiveDateTime>,
+    pub app_type: String,
+    pub allowed_origins: String,
+    pub implicit_allowed: bool,
+    pub refresh_token_ttl: Option<i32>,
 }
 
 impl Client {
     pub fn grants(&self) -> Grants {
         Grants::from_stored(&self.grants)
+    }
+
+    pub fn app_type(&self) -> ApplicationType {
+        ApplicationType::from_stored(&self.app_type)
+    }
+
+    pub fn redirect_uris(&self) -> RedirectUris {
+        RedirectUris::from_stored(&self.redirect_uris)
+    }
+
+    pub fn origins(&self) -> Origins {
+        Origins::from_stored(&self.allowed_origins)
+    }
+
+    /// The refresh-token lifetime set for this application, if any.
+    pub fn refresh_token_lifetime(&self) -> Option<TimeDelta> {
+        self.refresh_token_ttl
+            .filter(|ttl| *ttl > 0)
+            .map(|ttl| TimeDelta::seconds(i64::from(ttl)))
     }
 
     /// The users the application serves: customers for a frontend application, back-office
@@ -40,6 +63,15 @@ impl Client {
         } else {
             crate::domain::UserKind::Backoffice
         }
+    }
+
+    /// Whether tokens of this application may act as `user` today: enabled, of the
+    /// application's kind and a member of its organization. Checked when a token is issued,
+    /// refreshed and presented, so a user moved or changed since is refused everywhere.
+    pub fn may_act_as(&self, user: &crate::db::models::user::User) -> bool {
+        user.enabled
+            && user.kind() == self.user_kind()
+            && user.organization_id == Some(self.organization_id)
     }
 }
 
@@ -55,18 +87,33 @@ pub struct NewClient<'a> {
     pub grants: &'a str,
     pub owner_user_id: Option<i64>,
     pub creation_key: Option<&'a str>,
+    pub name_folded: &'a str,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub app_type: &'a str,
+    pub scopes: &'a str,
+    pub redirect_uris: &'a str,
+    pub allowed_origins: &'a str,
+    pub implicit_allowed: bool,
+    pub access_token_ttl: Option<i32>,
+    pub refresh_token_ttl: Option<i32>,
 }
 
 #[derive(AsChangeset)]
 #[diesel(table_name = clients)]
 pub struct ClientChangeset<'a> {
     pub name: &'a str,
+    pub name_folded: &'a str,
     pub frontend: bool,
     pub grants: &'a str,
     pub owner_user_id: Option<Option<i64>>,
     pub updated_at: NaiveDateTime,
+    pub scopes: &'a str,
+    pub redirect_uris: &'a str,
+    pub allowed_origins: &'a str,
+    pub implicit_allowed: bool,
+    pub access_token_ttl: Option<Option<i32>>,
+    pub refresh_token_ttl: Option<Option<i32>>,
 }
 
 /// Last Used At is informative, not an audit trail: one write a minute per application is
@@ -116,6 +163,18 @@ pub fn list_for_owner(conn: &mut DbConn, owner_user_id: i64) -> QueryResult<Vec<
         .filter(clients::owner_user_id.eq(owner_user_id))
         .order(clients::name.asc())
         .select(Client::as_select())
+        .load(conn)
+}
+
+/// Every application with its owner, for the token endpoint's copy in memory.
+pub fn list_with_owners(
+    conn: &mut DbConn,
+) -> QueryResult<Vec<(Client, Option<crate::db::models::user::User>)>> {
+    use crate::db::models::user::User;
+    use crate::db::schema::users;
+    clients::table
+        .left_join(users::table)
+        .select((Client::as_select(), Option::<User>::as_select()))
         .load(conn)
 }
 
@@ -170,9 +229,39 @@ pub fn cut_off_tokens(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryRe
         .execute(conn)
 }
 
+/// Gives the folded name to rows that have none yet (rows from before the column existed).
+pub fn fill_folded_names(conn: &mut DbConn) -> QueryResult<usize> {
+    let rows: Vec<(i64, String)> = clients::table
+        .filter(clients::name_folded.eq(""))
+        .select((clients::id, clients::name))
+        .load(conn)?;
+    for (id, name) in &rows {
+        diesel::update(clients::table.find(id))
+            .set(clients::name_folded.eq(crate::domain::fold(name)))
+            .execute(conn)?;
+    }
+    Ok(rows.len())
+}
+
 /// Deletes the application; its secrets and refresh tokens go with it (ON DELETE CASCADE).
 pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
     diesel::delete(clients::table.find(id)).execute(conn)
+}
+
+/// Whether some active application registered this JavaScript origin.
+pub fn origin_registered(conn: &mut DbConn, origin: &str) -> QueryResult<bool> {
+    let candidates: Vec<String> = clients::table
+        .filter(clients::active.eq(true))
+        .filter(
+            clients::allowed_origins
+                .like(format!("%{}%", escape_like(origin)))
+                .escape('\\'),
+        )
+        .select(clients::allowed_origins)
+        .load(conn)?;
+    Ok(candidates
+        .iter()
+        .any(|stored| Origins::from_stored(stored).contains(origin)))
 }
 
 pub fn touch_last_used(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
@@ -246,6 +335,54 @@ pub fn find_for_authentication(
     }))
 }
 
+/// What an administrator set about the authorization endpoint for an application.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = clients)]
+pub struct AuthorizeOptions {
+    /// A trusted first-party application: people are not asked to consent.
+    pub skip_consent: bool,
+    /// A legacy application may send PKCE challenges with the `plain` method.
+    pub allow_plain_pkce: bool,
+    /// A legacy application may use the implicit flow (RFC 9700 §2.1.2 advises against it).
+    #[diesel(column_name = implicit_allowed)]
+    pub allow_implicit: bool,
+}
+
+/// An application by its public id, with its authorization-endpoint options.
+pub fn find_for_authorize(
+    conn: &mut DbConn,
+    client_id: &str,
+) -> QueryResult<Option<(Client, AuthorizeOptions)>> {
+    clients::table
+        .filter(clients::client_id.eq(client_id))
+        .select((Client::as_select(), AuthorizeOptions::as_select()))
+        .first(conn)
+        .optional()
+}
+
+pub fn authorize_options(conn: &mut DbConn, id: i64) -> QueryResult<AuthorizeOptions> {
+    clients::table
+        .find(id)
+        .select(AuthorizeOptions::as_select())
+        .first(conn)
+}
+
+/// Sets the consent and PKCE options; the implicit switch belongs to the application's form.
+pub fn set_authorize_options(
+    conn: &mut DbConn,
+    id: i64,
+    options: AuthorizeOptions,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(clients::table.find(id))
+        .set((
+            clients::skip_consent.eq(options.skip_consent),
+            clients::allow_plain_pkce.eq(options.allow_plain_pkce),
+            clients::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
 /// What the applications grid can filter by; every field is optional.
 #[derive(Debug, Default, Clone)]
 pub struct GridFilter {
@@ -254,6 +391,7 @@ pub struct GridFilter {
     pub owner_user_id: Option<i64>,
     pub active: Option<bool>,
     pub grant: Option<crate::domain::GrantType>,
+    pub app_type: Option<ApplicationType>,
     /// What the viewer may see at all; `None` is everything.
     pub visible: Option<Visible>,
 }
@@ -279,10 +417,16 @@ pub struct GridRow {
     pub owner: Option<String>,
 }
 
+/// `text` with the LIKE wildcards `%` and `_` (and the escape `\`) made literal.
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
 /// `%` and `_` typed by a person are literal characters, not wildcards.
 fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .to_lowercase()
+    let escaped = crate::domain::fold(text)
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
@@ -291,7 +435,6 @@ fn like_pattern(text: &str) -> String {
 
 macro_rules! grid_query {
     ($filter:expr) => {{
-        use crate::db::functions::lower;
         use crate::db::schema::{organizations, users};
         let filter: &GridFilter = $filter;
         let mut query = clients::table
@@ -299,7 +442,7 @@ macro_rules! grid_query {
             .left_join(users::table)
             .into_boxed();
         if let Some(name) = filter.name.as_deref() {
-            query = query.filter(lower(clients::name).like(like_pattern(name)).escape('\\'));
+            query = query.filter(clients::name_folded.like(like_pattern(name)).escape('\\'));
         }
         if let Some(org) = filter.organization_id {
             query = query.filter(clients::organization_id.eq(org));
@@ -312,6 +455,9 @@ macro_rules! grid_query {
         }
         if let Some(grant) = filter.grant {
             query = query.filter(clients::grants.like(format!("%{}%", grant.as_str())));
+        }
+        if let Some(app_type) = filter.app_type {
+            query = query.filter(clients::app_type.eq(app_type.as_str()));
         }
         if let Some(visible) = &filter.visible {
             let in_organizations = clients::organization_id.eq_any(visible.organizations.clone());
@@ -333,7 +479,6 @@ pub fn grid(
     offset: i64,
     limit: i64,
 ) -> QueryResult<(Vec<GridRow>, i64)> {
-    use crate::db::functions::lower;
     use crate::db::schema::{organizations, users};
     let total: i64 = grid_query!(filter).count().get_result(conn)?;
     let query = grid_query!(filter).select((
@@ -342,8 +487,8 @@ pub fn grid(
         users::username.nullable(),
     ));
     let query = match (sort, descending) {
-        (GridSort::Name, false) => query.order((lower(clients::name).asc(), clients::id.asc())),
-        (GridSort::Name, true) => query.order((lower(clients::name).desc(), clients::id.desc())),
+        (GridSort::Name, false) => query.order((clients::name_folded.asc(), clients::id.asc())),
+        (GridSort::Name, true) => query.order((clients::name_folded.desc(), clients::id.desc())),
         (GridSort::Created, false) => query.order((clients::created_at.asc(), clients::id.asc())),
         (GridSort::Created, true) => query.order((clients::created_at.desc(), clients::id.desc())),
         // "Never used" sorts last either way, on both databases.

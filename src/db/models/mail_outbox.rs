@@ -151,6 +151,15 @@ pub fn claim_due(
     Ok(claimed)
 }
 
+/// When the longest-due pending row came due, if any row is due at `now`.
+pub fn oldest_due(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Option<NaiveDateTime>> {
+    mail_outbox::table
+        .filter(mail_outbox::status.eq(MailStatus::Pending.as_str()))
+        .filter(mail_outbox::next_attempt_at.le(now))
+        .select(diesel::dsl::min(mail_outbox::next_attempt_at))
+        .first(conn)
+}
+
 pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(
         mail_outbox::table
@@ -241,4 +250,14 @@ pub fn count_with_status(conn: &mut DbConn, status: MailStatus) -> QueryResult<i
         .filter(mail_outbox::status.eq(status.as_str()))
         .count()
         .get_result(conn)
+}
+
+/// Rows waiting to be sent (first attempt or a retry) and when the oldest was queued.
+pub fn waiting(conn: &mut DbConn) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+    let pending = mail_outbox::table.filter(mail_outbox::status.eq(MailStatus::Pending.as_str()));
+    let count = pending.count().get_result(conn)?;
+    let oldest = pending
+        .select(diesel::dsl::min(mail_outbox::created_at))
+        .first(conn)?;
+    Ok((count, oldest))
 }

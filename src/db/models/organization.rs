@@ -105,3 +105,39 @@ pub fn list_with_counts(conn: &mut DbConn) -> QueryResult<Vec<OrganizationWithCo
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     organizations::table.count().get_result(conn)
 }
+
+/// What the consent dialog shows about an organization; empty fields are not shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = organizations)]
+pub struct ConsentDisplay {
+    pub display_name: String,
+    pub support_email: String,
+    pub privacy_policy_url: String,
+    pub terms_of_service_url: String,
+}
+
+pub fn consent_display(
+    conn: &mut DbConn,
+    id: i64,
+) -> QueryResult<Option<(Organization, ConsentDisplay)>> {
+    organizations::table
+        .find(id)
+        .select((Organization::as_select(), ConsentDisplay::as_select()))
+        .first(conn)
+        .optional()
+}
+
+pub fn set_consent_display(
+    conn: &mut DbConn,
+    id: i64,
+    display: &ConsentDisplay,
+) -> QueryResult<usize> {
+    diesel::update(organizations::table.find(id))
+        .set((
+            organizations::display_name.eq(&display.display_name),
+            organizations::support_email.eq(&display.support_email),
+            organizations::privacy_policy_url.eq(&display.privacy_policy_url),
+            organizations::terms_of_service_url.eq(&display.terms_of_service_url),
+        ))
+        .execute(conn)
+}

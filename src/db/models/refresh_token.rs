@@ -98,3 +98,21 @@ pub fn revoke_for_user(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> Q
     .set(refresh_tokens::revoked_at.eq(now))
     .execute(conn)
 }
+
+/// Revokes every live refresh token of one person for one application (the person revoked
+/// the application from /account).
+pub fn revoke_for_user_and_client(
+    conn: &mut DbConn,
+    user_id: i64,
+    client_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::client_id.eq(client_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now))
+    .execute(conn)
+}

@@ -19,6 +19,8 @@ pub struct User {
     pub tokens_revoked_before: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The language notices to this user are written in (`en` unless chosen).
+    pub locale: String,
 }
 
 impl User {
@@ -56,6 +58,7 @@ pub struct UserChangeset<'a> {
     pub kind: &'a str,
     pub is_admin: bool,
     pub organization_id: Option<Option<i64>>,
+    pub locale: &'a str,
     pub updated_at: NaiveDateTime,
 }
 
@@ -64,6 +67,13 @@ pub fn create(conn: &mut DbConn, new: &NewUser<'_>) -> QueryResult<User> {
         .values(new)
         .execute(conn)?;
     find_by_username(conn, new.username)?.ok_or(diesel::result::Error::NotFound)
+}
+
+/// A new user reads `en` unless this is called after `create`.
+pub fn set_locale(conn: &mut DbConn, id: i64, locale: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set(users::locale.eq(locale))
+        .execute(conn)
 }
 
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<User>> {
@@ -126,8 +136,6 @@ pub fn set_password_hash(
         .execute(conn)
 }
 
-/// Disabling also cuts off every token issued before now, so tokens acting as the user stop
-/// working at once and not only when they expire.
 /// Sets `enabled` when it is not already so; false when another change got there first.
 pub fn set_enabled(
     conn: &mut DbConn,

@@ -22,7 +22,7 @@ pub fn issue(
     let owner = auth
         .owner
         .as_ref()
-        .filter(|owner| owner.enabled && owner.kind() == client.user_kind())
+        .filter(|owner| client.may_act_as(owner))
         .ok_or(OAuthError::InvalidGrant(
             "The user this application acts for is missing or disabled.",
         ))?;

@@ -1,6 +1,7 @@
 //! The grants of RFC 6749 that Tessera issues tokens for, and what they share: the scope
 //! rule and the access token. Refresh tokens are kept by `oauth::refresh_tokens`.
 
+pub mod authorization_code;
 pub mod client_credentials;
 pub mod password;
 pub mod refresh_token;
@@ -15,7 +16,7 @@ use crate::oauth::params::Params;
 use crate::state::AppState;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, TimeDelta};
 
 /// What a grant hands back to the client.
 pub struct Issued {
@@ -55,11 +56,35 @@ pub fn access_token(
     scope: &Scope,
     now: NaiveDateTime,
 ) -> Result<(String, i64), OAuthError> {
-    let keys = state.signing_keys()?;
-    let lifetime = client
+    let jti = new_jti();
+    signed_access_token(state, client, sub, user, scope, now, jti)
+}
+
+/// A fresh, unguessable `jti`.
+pub fn new_jti() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes::<16>())
+}
+
+/// The lifetime of the application's access tokens, in seconds.
+pub fn access_token_lifetime(state: &AppState, client: &Client) -> i64 {
+    client
         .access_token_ttl
         .filter(|ttl| *ttl > 0)
-        .map_or(state.settings.access_token_ttl.num_seconds(), i64::from);
+        .map_or(state.settings.access_token_ttl.num_seconds(), i64::from)
+}
+
+/// Signs an access token with a `jti` chosen by the caller, who may have recorded it first.
+pub fn signed_access_token(
+    state: &AppState,
+    client: &Client,
+    sub: String,
+    user: &User,
+    scope: &Scope,
+    now: NaiveDateTime,
+    jti: String,
+) -> Result<(String, i64), OAuthError> {
+    let keys = state.signing_keys()?;
+    let lifetime = access_token_lifetime(state, client);
     let iat = now.and_utc().timestamp();
     let claims = AccessClaims {
         iss: state.settings.issuer.clone(),
@@ -69,12 +94,20 @@ pub fn access_token(
         iat,
         nbf: iat,
         exp: iat + lifetime,
-        jti: URL_SAFE_NO_PAD.encode(random_bytes::<16>()),
+        jti,
         scope: scope.to_string(),
         tessera_user: user.id.to_string(),
         tessera_kind: user.kind().as_str().to_owned(),
     };
     Ok((jwt::sign(keys.signer(), &claims)?, lifetime))
+}
+
+/// How long a refresh token of `client` lives: its own lifetime if it has one, else the
+/// server's.
+pub fn refresh_lifetime(state: &AppState, client: &Client) -> TimeDelta {
+    client
+        .refresh_token_lifetime()
+        .unwrap_or(state.settings.refresh_token_ttl)
 }
 
 #[cfg(test)]

@@ -5,17 +5,18 @@
 //! usernames exist. The user must be enabled, of the application's kind, and a member of
 //! the application's organization.
 
-use super::{Issued, access_token, requested_scope};
+use super::{Issued, access_token, refresh_lifetime, requested_scope};
 use crate::audit::{self, Actor, AuditAction};
 use crate::db::models::user;
 use crate::domain::{Scope, Username};
+use crate::metrics::Throttled;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
 use crate::oauth::refresh_tokens::{self, Family};
 use crate::oauth::throttles;
 use crate::state::AppState;
-use crate::throttle::retry_after_seconds;
+use crate::throttle::{self, OnSuccess, retry_after_seconds};
 use actix_web::HttpRequest;
 
 const WRONG_CREDENTIALS: &str = "The username or password is incorrect.";
@@ -42,23 +43,33 @@ pub async fn issue(
     let user_key = throttles::user_key(&username);
     let address_key = throttles::address_key(ip.as_deref());
     let limits = &state.token_throttles;
-    if let Some(wait) = limits
-        .password_user
-        .retry_after(&user_key, now)
-        .or_else(|| limits.password_address.retry_after(&address_key, now))
-    {
-        return Err(OAuthError::Throttled {
+    // The attempt counts before the password is verified: concurrent guesses cannot
+    // outrun the count.
+    let mut attempt = throttle::reserve(
+        now,
+        [
+            limits.password_user.hold(&user_key, OnSuccess::Clear),
+            limits.password_address.hold(&address_key, OnSuccess::Keep),
+        ],
+    )
+    .map_err(|wait| {
+        let what = match limits.password_user.retry_after(&user_key, now) {
+            Some(_) => Throttled::PasswordUser,
+            None => Throttled::PasswordAddress,
+        };
+        state.throttled(what);
+        OAuthError::Throttled {
             retry_after_seconds: retry_after_seconds(wait),
-        });
-    }
+        }
+    })?;
 
     let found = match Username::parse(&username) {
-        Ok(name) => {
+        Ok(name) => attempt.abandon_on_error(
             crate::db::query(&state.pool, move |conn| {
                 user::find_by_username(conn, name.as_str())
             })
-            .await?
-        }
+            .await,
+        )?,
         Err(_) => None,
     };
     let verified = state
@@ -74,8 +85,7 @@ pub async fn issue(
     });
     let target = found.as_ref().map(|u| u.id);
     let Some(user) = found.filter(|_| accepted) else {
-        limits.password_user.record_failure(&user_key, now);
-        limits.password_address.record_failure(&address_key, now);
+        drop(attempt);
         let detail = format!("password grant via application {}", client.client_id);
         let actor = Actor::anonymous(throttles::user_key(&username), ip);
         let action = AuditAction::PasswordGrantFailed;
@@ -85,12 +95,12 @@ pub async fn issue(
         .await?;
         return Err(OAuthError::InvalidGrant(WRONG_CREDENTIALS));
     };
-    limits.password_user.record_success(&user_key);
+    attempt.succeeded();
 
     let (access_token, expires_in) =
         access_token(state, client, user.id.to_string(), &user, &scope, now)?;
     let refresh_token = if state.settings.refresh_tokens {
-        let lifetime = state.settings.refresh_token_ttl;
+        let lifetime = refresh_lifetime(state, client);
         let family = Family::start(&state.settings, now);
         let client = client.clone();
         let scope = scope.clone();

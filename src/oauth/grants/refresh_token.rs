@@ -2,7 +2,7 @@
 //! new one of the same family (rotation and reuse detection live in
 //! `oauth::refresh_tokens`).
 
-use super::{Issued, access_token};
+use super::{Issued, access_token, refresh_lifetime};
 use crate::domain::{Scope, SecretHash};
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::OAuthError;
@@ -27,7 +27,7 @@ pub async fn issue(
         .map_err(|_| OAuthError::InvalidScope("The scope is malformed."))?;
     let token_hash = SecretHash::of(presented).into_string();
     let client = auth.client.clone();
-    let lifetime = state.settings.refresh_token_ttl;
+    let lifetime = refresh_lifetime(state, &client);
     let now = state.now();
 
     let rotation = crate::db::query(&state.pool, move |conn| {
@@ -50,6 +50,10 @@ pub async fn issue(
             })
         }
         Rotation::Invalid => Err(OAuthError::InvalidGrant(INVALID)),
+        Rotation::Reused => {
+            state.metrics.refresh_token_reused();
+            Err(OAuthError::InvalidGrant(INVALID))
+        }
         Rotation::WiderScope => Err(OAuthError::InvalidScope(
             "A refresh can narrow the scope of the original grant, never widen it.",
         )),

@@ -45,7 +45,7 @@ pub struct TestClient {
 }
 
 impl TestClient {
-    fn new(row: client::Client, secret: String) -> Self {
+    pub fn new(row: client::Client, secret: String) -> Self {
         Self {
             id: row.id,
             client_id: row.client_id,
@@ -155,14 +155,13 @@ impl ApplicationFixture<'_> {
                 .expect("the default organization")
                 .id
         });
-        ClientSpec {
+        ClientSpec::legacy(
             organization_id,
-            name: ClientName::parse(&self.name).expect("a valid name"),
-            grants: Grants::parse(self.grants.iter().map(String::as_str)).expect("grants"),
+            ClientName::parse(&self.name).expect("a valid name"),
+            Grants::parse(self.grants.iter().map(String::as_str)).expect("grants"),
             owner_user_id,
-            frontend: self.frontend,
-            active: true,
-        }
+            self.frontend,
+        )
     }
 
     /// Registers the application through the service, as the back-office does, and wakes
@@ -172,7 +171,10 @@ impl ApplicationFixture<'_> {
         let now = self.app.clock.now();
         let (row, secret) = clients::register(&mut self.app.conn(), &spec, None, &actor(), now)?;
         self.app.state.mail_queued();
-        Ok(TestClient::new(row, secret.expose().to_owned()))
+        Ok(TestClient::new(
+            row,
+            secret.map(|s| s.expose().to_owned()).unwrap_or_default(),
+        ))
     }
 
     pub fn register(self) -> TestClient {
@@ -219,9 +221,19 @@ impl ApplicationFixture<'_> {
     }
 }
 
-/// Fills and submits the create form the way a browser would.
+/// Fills and submits the create form the way a browser would, after choosing the type the
+/// fields name (`app_type`, a service account when they name none).
 pub async fn create_via_form(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
-    let page = app.get(NEW_APPLICATION).await.text().await.expect("body");
+    let kind = fields
+        .iter()
+        .find(|(k, _)| *k == "app_type")
+        .map_or("service", |(_, v)| *v);
+    let page = app
+        .get(&format!("{NEW_APPLICATION}?type={kind}"))
+        .await
+        .text()
+        .await
+        .expect("body");
     let mut form = vec![
         ("csrf_token".to_owned(), csrf_token(&page)),
         (

@@ -189,6 +189,13 @@ impl TestApp {
         self.state.pool.get().expect("connection")
     }
 
+    /// A second server over the same database, settings, folders and clock, serving beside
+    /// this one, as another instance behind a load balancer would. Drop it before this one.
+    pub async fn another_instance(&self) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        launch(self.values.clone(), dir, None, self.clock.clone()).await
+    }
+
     /// Stops this server and starts a new one over the same database, folders, settings
     /// and clock, as a restart of the process would.
     pub async fn restart(mut self) -> TestApp {

@@ -1,0 +1,10 @@
+DROP TABLE consents;
+DROP TABLE authorization_codes;
+DROP TABLE pending_authorizations;
+DROP TABLE sso_sessions;
+ALTER TABLE clients DROP COLUMN allow_plain_pkce;
+ALTER TABLE clients DROP COLUMN skip_consent;
+ALTER TABLE organizations DROP COLUMN terms_of_service_url;
+ALTER TABLE organizations DROP COLUMN privacy_policy_url;
+ALTER TABLE organizations DROP COLUMN support_email;
+ALTER TABLE organizations DROP COLUMN display_name;

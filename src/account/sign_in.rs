@@ -1,0 +1,194 @@
+//! The sign-in dialog: "Sign in to continue to <application>". The same argon2 verifier
+//! pool and throttles as the back-office sign-in; one message for every failure, and an
+//! unknown username costs the same hash as a wrong password.
+
+use super::form_token;
+use super::session;
+use crate::audit::{self, Actor, AuditAction};
+use crate::db::models::user;
+use crate::oauth::authorize::AuthorizeError;
+use crate::oauth::authorize::pending::{self, Pending};
+use crate::state::AppState;
+use crate::throttle::{self, OnSuccess, retry_after_seconds};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+const FAILED: &str = "Invalid username or password.";
+
+#[derive(Template)]
+#[template(path = "account/sign_in.html")]
+struct SignInPage<'a> {
+    title: &'a str,
+    application: Option<&'a str>,
+    organization: Option<&'a str>,
+    request: Option<&'a str>,
+    csrf_token: &'a str,
+    username: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    request: Option<String>,
+    username: String,
+    password: String,
+    csrf_token: String,
+}
+
+/// The sign-in page, for a pending request or for /account.
+pub async fn page(
+    req: &HttpRequest,
+    state: &AppState,
+    pending: Option<&Pending>,
+    failure: Option<(&str, &str)>,
+) -> Result<HttpResponse, AuthorizeError> {
+    let organization = match pending {
+        Some(p) => {
+            let org_id = p.request.client.organization_id;
+            crate::db::run(&state.pool, move |conn| {
+                crate::db::models::organization::consent_display(conn, org_id)
+                    .map_err(AuthorizeError::from)
+            })
+            .await?
+            .map(|(org, display)| {
+                if display.display_name.is_empty() {
+                    org.name
+                } else {
+                    display.display_name
+                }
+            })
+        }
+        None => None,
+    };
+    let (token, cookie) = form_token::issue(req, state.settings.secure_cookies());
+    let application = pending.map(|p| p.request.client.name.as_str());
+    let title = match application {
+        Some(_) => "Sign in to continue",
+        None => "Sign in to your account",
+    };
+    let page = SignInPage {
+        title,
+        application,
+        organization: organization.as_deref(),
+        request: pending.map(|p| p.handle.as_str()),
+        csrf_token: &token,
+        username: failure.map_or("", |(username, _)| username),
+        error: failure.map(|(_, message)| message),
+    };
+    let mut response = match pending {
+        Some(p) => super::render_dialog(&page, &p.request.redirect_uri)?,
+        None => super::render(&page)?,
+    };
+    if let Some(cookie) = cookie {
+        super::set_cookie(&mut response, &cookie)?;
+    }
+    Ok(response)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<SignInForm>,
+) -> Result<HttpResponse, AuthorizeError> {
+    form_token::verify(&req, &state.settings.issuer, &form.csrf_token)?;
+    let pending = match form.request.as_deref().filter(|r| !r.is_empty()) {
+        Some(handle) => Some(pending::load(&state, handle).await?),
+        None => None,
+    };
+    let now = state.now();
+    // Bounded like a real username, so a huge form cannot grow the throttle's memory.
+    let username: String = form
+        .username
+        .trim()
+        .to_lowercase()
+        .chars()
+        .take(64)
+        .collect();
+    let ip = crate::client_address::of(&req);
+    let user_key = format!("user:{username}");
+    let address_key = format!("ip:{}", ip.as_deref().unwrap_or("-"));
+    // The attempt counts before the password is verified: concurrent guesses cannot
+    // outrun the count (the back-office sign-in's throttles and rule).
+    let attempt = throttle::reserve(
+        now,
+        [
+            state.sign_in_by_user.hold(&user_key, OnSuccess::Clear),
+            state.sign_in_by_address.hold(&address_key, OnSuccess::Keep),
+        ],
+    );
+    let mut attempt = match attempt {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            let seconds = retry_after_seconds(wait);
+            let minutes = (seconds + 59) / 60;
+            let message = format!(
+                "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            );
+            let mut response =
+                page(&req, &state, pending.as_ref(), Some((&username, &message))).await?;
+            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+            return Ok(response);
+        }
+    };
+
+    let lookup = username.clone();
+    let found = attempt.abandon_on_error(
+        crate::db::query(&state.pool, move |conn| {
+            user::find_by_username(conn, &lookup)
+        })
+        .await,
+    )?;
+    let verified = state
+        .passwords
+        .verify(
+            found.as_ref().map(|u| u.password_hash.as_str()),
+            &form.password,
+        )
+        .await;
+    let person = found.filter(|u| {
+        verified
+            && u.enabled
+            && pending
+                .as_ref()
+                .is_none_or(|p| super::flow::may_authorize(u, &p.request.client))
+    });
+
+    let (actor, action) = match &person {
+        Some(u) => (Actor::user(u, ip.clone()), AuditAction::SsoSignIn),
+        None => (
+            Actor::anonymous(&username, ip.clone()),
+            AuditAction::SsoSignInFailed,
+        ),
+    };
+    let detail = pending
+        .as_ref()
+        .map(|p| format!("to authorize {}", p.request.client.client_id))
+        .unwrap_or_default();
+    let target = actor.user_id();
+    crate::db::query(&state.pool, move |conn| {
+        audit::record(conn, &actor, action, target, &detail, now)
+    })
+    .await?;
+
+    let Some(person) = person else {
+        drop(attempt);
+        return page(&req, &state, pending.as_ref(), Some((&username, FAILED))).await;
+    };
+    attempt.succeeded();
+    let cookie = session::start(&state, &req, person.id).await?;
+    let next = match &pending {
+        Some(p) => super::dialog_url(&p.handle),
+        None => "/account".to_owned(),
+    };
+    let mut response = super::see_other(&next);
+    super::set_cookie(&mut response, &cookie)?;
+    Ok(response)
+}

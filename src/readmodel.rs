@@ -1,0 +1,438 @@
+//! What the token endpoint reads from memory: every application with its owner and its
+//! unrevoked secrets, so a `client_credentials` token needs no database trip.
+//!
+//! A copy in memory must never let a change be missed:
+//!
+//! - **This process, at once.** Every service that changes an application, a secret or a user
+//!   calls [`record_change`] last in its transaction. It bumps the `change_counter` row, and
+//!   the pool connection that commits the transaction ([`CommitWatch`]) raises the value this
+//!   process requires of its copy before the `COMMIT` is sent. From that moment requests stop
+//!   using the older copy and read the database, until the refresher has loaded a copy at
+//!   least that new.
+//! - **Other processes and instances, within a second.** A refresher thread per server reads
+//!   the counter on a connection of its own, every 200 ms on SQLite (so a change made by the
+//!   command line is seen) and every 250 ms on PostgreSQL, where it also `LISTEN`s on
+//!   [`change_counter::CHANNEL`] and so learns of a commit elsewhere within about 50 ms. A
+//!   higher counter stops the use of the copy at once and reloads it.
+//! - **A refresher that cannot reach the database stops the copy being used:** a copy not
+//!   confirmed against the counter for 900 ms is set aside, and every request reads the
+//!   database as if there were no copy.
+//!
+//! An application not in the copy (created since, or unknown) is looked up in the database,
+//! and so is any failed authentication, which writes its audit row there anyway: only
+//! successes are served from memory.
+
+use crate::db::models::change_counter;
+use crate::db::models::client::{self, Client};
+use crate::db::models::client_secret;
+use crate::db::models::user::User;
+use crate::db::{self, DatabaseUrl, DbConn};
+use crate::domain::secret::constant_time_eq;
+use crate::domain::{Scope, SecretHash};
+use chrono::NaiveDateTime;
+use diesel::Connection;
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
+use std::cell::Cell;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+/// A copy not confirmed against the database for this long is not used.
+const STALE_AFTER: Duration = Duration::from_millis(900);
+/// How often the counter is read on SQLite, where nothing else announces a change made by
+/// another process.
+const SQLITE_POLL: Duration = Duration::from_millis(200);
+/// How often the counter is read on PostgreSQL, beside the notifications.
+const POSTGRES_POLL: Duration = Duration::from_millis(250);
+/// How often a listening PostgreSQL connection is looked at for notifications.
+const LISTEN_TICK: Duration = Duration::from_millis(50);
+/// While a change announced here is not yet visible (its `COMMIT` is on its way), the
+/// counter is read again this often.
+const LAGGING_TICK: Duration = Duration::from_millis(5);
+/// A change announced here and still not visible after this long is a commit that failed.
+const COMMIT_GRACE: Duration = Duration::from_secs(2);
+/// Last Used At has a one-minute resolution.
+const LAST_USED_RESOLUTION_SECONDS: i64 = 60;
+
+/// The counter value a server's copy must have reached to be used, shared by the server's
+/// pool connections (which raise it when they commit a change) and its read model.
+pub struct Changes {
+    required: AtomicI64,
+    woken: Mutex<bool>,
+    wake: Condvar,
+}
+
+impl Changes {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self {
+            required: AtomicI64::new(0),
+            woken: Mutex::new(false),
+            wake: Condvar::new(),
+        })
+    }
+
+    fn required(&self) -> i64 {
+        self.required.load(Ordering::Acquire)
+    }
+
+    /// A change with this counter value is being committed: older copies are set aside now.
+    fn announce(&self, value: i64) {
+        self.required.fetch_max(value, Ordering::AcqRel);
+        if let Ok(mut woken) = self.woken.lock() {
+            *woken = true;
+        }
+        self.wake.notify_all();
+    }
+
+    /// Waits for an announcement or the timeout; says whether there was an announcement.
+    fn wait(&self, timeout: Duration) -> bool {
+        let Ok(guard) = self.woken.lock() else {
+            return false;
+        };
+        let Ok((mut woken, _)) = self.wake.wait_timeout_while(guard, timeout, |w| !*w) else {
+            return false;
+        };
+        std::mem::replace(&mut *woken, false)
+    }
+}
+
+thread_local! {
+    /// The counter value of a change recorded by the transaction running on this thread, until
+    /// that transaction ends.
+    static PENDING: Cell<Option<i64>> = const { Cell::new(None) };
+}
+
+/// Counts a change to an application, a secret or a user. Call it last inside the service's
+/// transaction: when the transaction commits, this process stops using older copies at once,
+/// and the other servers within a second.
+pub fn record_change(conn: &mut DbConn) -> diesel::QueryResult<()> {
+    let value = change_counter::bump(conn)?;
+    PENDING.set(Some(value));
+    Ok(())
+}
+
+/// Set on every pool connection: when a transaction that recorded a change commits, tells
+/// the server's read model before the `COMMIT` is sent (so no request can use the old copy
+/// once the change is visible); a rollback forgets it.
+pub struct CommitWatch(pub Arc<Changes>);
+
+impl Instrumentation for CommitWatch {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        match event {
+            InstrumentationEvent::CommitTransaction { depth, .. } if depth.get() == 1 => {
+                if let Some(value) = PENDING.take() {
+                    self.0.announce(value);
+                }
+            }
+            InstrumentationEvent::RollbackTransaction { depth, .. } if depth.get() == 1 => {
+                PENDING.set(None);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// An unrevoked secret; its expiry is checked at each use.
+struct CachedSecret {
+    id: i64,
+    hash: String,
+    expires_at: Option<NaiveDateTime>,
+}
+
+/// An application as the token endpoint needs it.
+pub struct Entry {
+    pub client: Client,
+    pub owner: Option<User>,
+    secrets: Vec<CachedSecret>,
+    /// Last Used At as this process knows it, in seconds since the epoch.
+    last_used: AtomicI64,
+}
+
+impl Entry {
+    /// The id of the live secret `presented` is the hash of. Every live secret is compared,
+    /// in constant time, without stopping at a match.
+    pub fn matching_secret(&self, presented: &SecretHash, now: NaiveDateTime) -> Option<i64> {
+        let mut matched = None;
+        for secret in &self.secrets {
+            let live = secret.expires_at.is_none_or(|at| at > now);
+            if constant_time_eq(secret.hash.as_bytes(), presented.as_str().as_bytes()) && live {
+                matched = Some(secret.id);
+            }
+        }
+        matched
+    }
+
+    /// Whether this request writes Last Used At: the first one after a minute does, the
+    /// others of that minute do not.
+    pub fn claim_last_used(&self, now: NaiveDateTime) -> bool {
+        let now = now.and_utc().timestamp();
+        let last = self.last_used.load(Ordering::Acquire);
+        now - last >= LAST_USED_RESOLUTION_SECONDS
+            && self
+                .last_used
+                .compare_exchange(last, now, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+    }
+}
+
+/// One consistent copy, with the counter value it was read at.
+struct Snapshot {
+    counter: i64,
+    clients: HashMap<String, Arc<Entry>>,
+    scopes: Arc<BTreeSet<String>>,
+}
+
+impl Snapshot {
+    fn empty() -> Self {
+        Self {
+            counter: -1,
+            clients: HashMap::new(),
+            scopes: Arc::default(),
+        }
+    }
+}
+
+/// The scopes the metadata document lists: every scope some application may have. The one
+/// place that says where the scopes come from.
+pub fn scopes_supported<'a>(stored: impl Iterator<Item = &'a str>) -> BTreeSet<String> {
+    stored
+        .flat_map(|s| {
+            Scope::from_stored(s)
+                .iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+pub struct ReadModel {
+    changes: Arc<Changes>,
+    snapshot: RwLock<Arc<Snapshot>>,
+    epoch: Instant,
+    /// When the copy was last confirmed current, in milliseconds since `epoch`.
+    confirmed_at: AtomicU64,
+    stop: AtomicBool,
+}
+
+impl ReadModel {
+    pub fn new(changes: Arc<Changes>) -> Arc<Self> {
+        Arc::new(Self {
+            changes,
+            snapshot: RwLock::new(Arc::new(Snapshot::empty())),
+            epoch: Instant::now(),
+            confirmed_at: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+        })
+    }
+
+    fn millis(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.epoch).as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The copy, if it may be used now: loaded, at least as new as every change this process
+    /// knows of, and confirmed against the database a moment ago.
+    fn fresh(&self) -> Option<Arc<Snapshot>> {
+        let snapshot = self.snapshot.read().ok()?.clone();
+        let age = self
+            .millis(Instant::now())
+            .saturating_sub(self.confirmed_at.load(Ordering::Acquire));
+        let current = snapshot.counter >= 0 && snapshot.counter >= self.changes.required();
+        (current && u128::from(age) < STALE_AFTER.as_millis()).then_some(snapshot)
+    }
+
+    /// The application with this client id, when the copy may be used and has it.
+    pub fn client(&self, client_id: &str) -> Option<Arc<Entry>> {
+        self.fresh()?.clients.get(client_id).cloned()
+    }
+
+    /// The scopes of the metadata document, when the copy may be used.
+    pub fn scopes(&self) -> Option<Arc<BTreeSet<String>>> {
+        self.fresh().map(|s| s.scopes.clone())
+    }
+
+    /// Starts the refresher on a connection of its own; it stops when the guard is dropped.
+    pub fn start(self: &Arc<Self>, url: DatabaseUrl) -> Refresher {
+        let model = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("tessera-readmodel".into())
+            .spawn(move || model.refresh_loop(&url));
+        if let Err(error) = &spawned {
+            tracing::error!(%error, "cannot start the read model refresher: tokens read the database");
+        }
+        Refresher(self.clone())
+    }
+
+    fn refresh_loop(&self, url: &DatabaseUrl) {
+        let poll = if url.is_postgres() {
+            POSTGRES_POLL
+        } else {
+            SQLITE_POLL
+        };
+        let mut conn: Option<DbConn> = None;
+        let mut next_poll = Instant::now();
+        let mut lagging_since: Option<Instant> = None;
+        while !self.stop.load(Ordering::Acquire) {
+            let tick = if lagging_since.is_some() {
+                LAGGING_TICK
+            } else if url.is_postgres() {
+                LISTEN_TICK
+            } else {
+                poll
+            };
+            let announced = self.changes.wait(tick);
+            if self.stop.load(Ordering::Acquire) {
+                break;
+            }
+            let listening = match conn.as_mut() {
+                Some(c) => c,
+                None => match listen(url) {
+                    Ok(c) => conn.insert(c),
+                    Err(error) => {
+                        tracing::warn!(%error, "read model: cannot reach the database; tokens read it directly");
+                        std::thread::sleep(poll);
+                        continue;
+                    }
+                },
+            };
+            let notified = match notified(listening) {
+                Ok(n) => n,
+                Err(error) => {
+                    tracing::warn!(%error, "read model: lost the listening connection");
+                    conn = None;
+                    continue;
+                }
+            };
+            let now = Instant::now();
+            if !(announced || notified || lagging_since.is_some() || now >= next_poll) {
+                continue;
+            }
+            next_poll = now + poll;
+            match self.check(listening, now) {
+                Ok(true) => lagging_since = None,
+                Ok(false) => {
+                    let since = *lagging_since.get_or_insert(now);
+                    if now.duration_since(since) > COMMIT_GRACE {
+                        self.give_up_waiting();
+                        lagging_since = None;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "read model: cannot read the change counter");
+                    conn = None;
+                }
+            }
+        }
+    }
+
+    /// Reads the counter and reloads the copy when it is behind. `Ok(false)` when this process
+    /// announced a change the database does not show yet.
+    fn check(&self, conn: &mut DbConn, started: Instant) -> diesel::QueryResult<bool> {
+        let counter = change_counter::read(conn)?;
+        let held = self.snapshot.read().map(|s| s.counter).unwrap_or(-1);
+        if counter > held {
+            // Another server changed something: stop using the old copy before reloading.
+            self.changes.required.fetch_max(counter, Ordering::AcqRel);
+            let snapshot = load(conn)?;
+            if let Ok(mut slot) = self.snapshot.write() {
+                *slot = Arc::new(snapshot);
+            }
+        }
+        let held = self.snapshot.read().map(|s| s.counter).unwrap_or(-1);
+        let caught_up = held >= self.changes.required();
+        if caught_up {
+            self.confirmed_at
+                .store(self.millis(started), Ordering::Release);
+        }
+        Ok(caught_up)
+    }
+
+    /// A change announced here never became visible: its commit failed. The copy is as new
+    /// as the database.
+    fn give_up_waiting(&self) {
+        let held = self.snapshot.read().map(|s| s.counter).unwrap_or(-1);
+        let required = self.changes.required();
+        if held < required {
+            let _ = self.changes.required.compare_exchange(
+                required,
+                held,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+        }
+    }
+}
+
+/// Stops the refresher when dropped.
+pub struct Refresher(Arc<ReadModel>);
+
+impl Drop for Refresher {
+    fn drop(&mut self) {
+        self.0.stop.store(true, Ordering::Release);
+        self.0.changes.announce(i64::MIN);
+    }
+}
+
+/// The refresher's own connection; on PostgreSQL it listens for changes.
+fn listen(url: &DatabaseUrl) -> Result<DbConn, db::DbError> {
+    let mut conn = db::connect_one(url)?;
+    if let DbConn::Pg(pg) = &mut conn {
+        pg.batch_execute(&format!("LISTEN {}", change_counter::CHANNEL))?;
+    }
+    Ok(conn)
+}
+
+/// Whether notifications arrived since the last look (always false on SQLite).
+fn notified(conn: &mut DbConn) -> diesel::QueryResult<bool> {
+    let DbConn::Pg(pg) = conn else {
+        return Ok(false);
+    };
+    let mut any = false;
+    for notification in pg.notifications_iter() {
+        notification?;
+        any = true;
+    }
+    Ok(any)
+}
+
+/// Reads one consistent copy: the counter first, then what it counts, in one transaction.
+fn load(conn: &mut DbConn) -> diesel::QueryResult<Snapshot> {
+    conn.transaction(|conn| {
+        let counter = change_counter::read(conn)?;
+        let rows = client::list_with_owners(conn)?;
+        let mut secrets: HashMap<i64, Vec<CachedSecret>> = HashMap::new();
+        for secret in client_secret::list_unrevoked(conn)? {
+            secrets
+                .entry(secret.client_id)
+                .or_default()
+                .push(CachedSecret {
+                    id: secret.id,
+                    hash: secret.secret_hash,
+                    expires_at: secret.expires_at,
+                });
+        }
+        let scopes = Arc::new(scopes_supported(
+            rows.iter().map(|(c, _)| c.scopes.as_str()),
+        ));
+        let clients = rows
+            .into_iter()
+            .map(|(client, owner)| {
+                let last_used = client
+                    .last_used_at
+                    .map_or(i64::MIN / 2, |at| at.and_utc().timestamp());
+                let entry = Entry {
+                    secrets: secrets.remove(&client.id).unwrap_or_default(),
+                    owner,
+                    last_used: AtomicI64::new(last_used),
+                    client,
+                };
+                (entry.client.client_id.clone(), Arc::new(entry))
+            })
+            .collect();
+        Ok(Snapshot {
+            counter,
+            clients,
+            scopes,
+        })
+    })
+}
