@@ -690,7 +690,7 @@ async fn the_grid_its_counts_and_its_filters_show_each_role_only_its_organizatio
     let grid = browser.html(APPLICATIONS).await;
     assert_eq!(grid_total(&grid), 5);
     assert!(grid.contains("name=\"organization\""));
-    let form = browser.html(NEW_APPLICATION).await;
+    let form = browser.html(NEW_WEB_APPLICATION).await;
     assert!(
         !form.contains("name=\"organization_id\""),
         "creates only where it manages: one organization"
@@ -705,7 +705,7 @@ async fn self_service_users_manage_their_own_applications_only_while_the_setting
     let world = World::new(backend).await;
     let browser = Browser::sign_in(&world.app, Who::SelfService.username()).await;
     let me = world.user_id(Who::SelfService);
-    let page = browser.html(NEW_APPLICATION).await;
+    let page = browser.html(NEW_WEB_APPLICATION).await;
     let key = hidden_field(&page, "creation_key").unwrap();
     let response = browser
         .post(

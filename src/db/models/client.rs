@@ -507,7 +507,6 @@ pub fn grid(
     Ok((rows, total))
 }
 
-/// How many applications there are, and how many of them are active.
 /// How many applications the viewer may see, and how many of them are active.
 pub fn count_with_active(conn: &mut DbConn, visible: Option<Visible>) -> QueryResult<(i64, i64)> {
     let all = GridFilter {

@@ -4,6 +4,8 @@
 pub const APPLICATIONS: &str = "/admin/oauth-applications";
 /// The form that creates an application.
 pub const NEW_APPLICATION: &str = "/admin/oauth-applications/new";
+/// The form itself, for a web application (without a type the page asks for one).
+pub const NEW_WEB_APPLICATION: &str = "/admin/oauth-applications/new?type=web";
 
 /// The page of one application.
 pub fn application_path(id: i64) -> String {
