@@ -1,8 +1,8 @@
 //! System > Notifications: the mail outbox, so an administrator can see what was sent, what
 //! waits and why, and send a failed notice again once the mail server is back.
 
+use crate::admin::auth::CheckedPost;
 use crate::admin::auth::SignedIn;
-use crate::admin::form::CheckedPost;
 use crate::admin::{Layout, render};
 use crate::db::models::mail_outbox::{self, MailStatus, OutboxMail};
 use crate::error::AppError;

@@ -1,9 +1,9 @@
 //! Delete an application and everything issued to it, after a confirmation page.
 
 use super::{GRID_URL, load, view_url};
+use crate::admin::auth::CheckedPost;
 use crate::admin::auth::SignedIn;
 use crate::admin::confirm::{Question, ask};
-use crate::admin::form::CheckedPost;
 use crate::clients::{self, ClientError};
 use crate::error::AppError;
 use crate::state::AppState;

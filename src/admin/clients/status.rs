@@ -1,9 +1,9 @@
 //! Activate and deactivate. Deactivation asks first, on a page of its own.
 
 use super::{load, view_url};
+use crate::admin::auth::CheckedPost;
 use crate::admin::auth::SignedIn;
 use crate::admin::confirm::{Question, ask};
-use crate::admin::form::CheckedPost;
 use crate::clients::{self, ClientError};
 use crate::error::AppError;
 use crate::state::AppState;

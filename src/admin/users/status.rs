@@ -1,9 +1,9 @@
 //! Enable and disable users. Disabling asks first: it signs the user out everywhere.
 
 use super::{load, view_url};
+use crate::admin::auth::CheckedPost;
 use crate::admin::auth::SignedIn;
 use crate::admin::confirm::{Question, ask};
-use crate::admin::form::CheckedPost;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::users::{self, UserError};
