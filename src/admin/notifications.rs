@@ -2,8 +2,8 @@
 //! waits and why, and send a failed notice again once the mail server is back.
 
 use crate::access::Permission;
+use crate::admin::auth::CheckedPost;
 use crate::admin::auth::SignedIn;
-use crate::admin::form::CheckedPost;
 use crate::admin::{Layout, render};
 use crate::db::models::mail_outbox::{self, MailStatus, OutboxMail};
 use crate::error::AppError;

@@ -1,9 +1,10 @@
 //! One schema over SQLite (the embedded default) and PostgreSQL, picked by the URL scheme.
 
+pub mod changes;
 pub mod models;
 pub mod schema;
 
-use crate::readmodel::{Changes, CommitWatch};
+use changes::{Changes, CommitWatch};
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::{Connection, PgConnection, SqliteConnection};

@@ -1,14 +1,41 @@
 //! Steps the authorization-server tests share: token requests, and reading a JWT's parts.
 
-use crate::helpers::{TestApp, TestClient, USER_PASSWORD};
+use crate::helpers::{TestApp, TestClient, USER_PASSWORD, actor};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use diesel::prelude::*;
 use serde_json::Value;
+use tessera::clock::Clock;
+use tessera::db::models::scope;
 use tessera::db::schema::clients as clients_table;
+use tessera::domain::{CategoryName, ScopeDescription, ScopeToken};
+use tessera::scopes::ScopeSpec;
 
+/// Gives the application these scopes, adding to the catalog the ones it lacks (RFC 6749
+/// §3.3 scope tokens, in a "Tests" category).
 pub fn set_scopes(app: &TestApp, client: &TestClient, scopes: &str) {
+    let now = app.clock.now();
+    let mut ids = Vec::new();
+    for name in scopes.split_whitespace() {
+        let existing = scope::find_by_name(&mut app.conn(), name).unwrap();
+        let found = match existing {
+            Some(found) => found,
+            None => tessera::scopes::create(
+                &mut app.conn(),
+                &ScopeSpec {
+                    name: ScopeToken::parse(name).unwrap(),
+                    category: CategoryName::parse("Tests").unwrap(),
+                    description: ScopeDescription::parse(&format!("Use {name}")).unwrap(),
+                },
+                &actor(),
+                now,
+            )
+            .unwrap(),
+        };
+        ids.push(found.id);
+    }
     change_directly(app, |conn| {
+        scope::set_for_client(conn, client.id, &ids)?;
         diesel::update(clients_table::table.find(client.id))
             .set(clients_table::scopes.eq(scopes))
             .execute(conn)

@@ -35,6 +35,7 @@ fn spec_of(app: &TestApp, client: &TestClient) -> ClientSpec {
     let row = client::get(&mut app.conn(), client.id).unwrap().unwrap();
     ClientSpec {
         active: row.active,
+        app_type: row.app_type(),
         ..ClientSpec::legacy(
             row.organization_id,
             ClientName::parse(&row.name).unwrap(),

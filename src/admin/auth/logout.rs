@@ -1,5 +1,5 @@
+use crate::admin::auth::CheckedPost;
 use crate::admin::auth::session::session_cookie;
-use crate::admin::form::CheckedPost;
 use crate::admin::{see_other, set_cookie};
 use crate::db::models::admin_session;
 use crate::error::AppError;

@@ -1,11 +1,13 @@
 //! Back-office sign-in: the session guard, CSRF, sign-in and sign-out, first-run setup.
 
+mod checked_post;
 pub mod csrf;
 mod login;
 mod logout;
 mod session;
 mod setup;
 
+pub use checked_post::CheckedPost;
 pub use session::{SignedIn, flash_and_redirect, start_session};
 
 use actix_web::web;

@@ -2,9 +2,9 @@
 
 use super::{load, view_url};
 use crate::access::Permission;
+use crate::admin::auth::CheckedPost;
 use crate::admin::auth::SignedIn;
 use crate::admin::confirm::{Question, ask};
-use crate::admin::form::CheckedPost;
 use crate::clients::{self, ClientError};
 use crate::error::AppError;
 use crate::state::AppState;

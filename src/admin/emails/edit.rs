@@ -4,8 +4,9 @@
 
 use super::{TEMPLATES_URL, parse_path, template_url};
 use crate::access::{Permission, Record};
+use crate::admin::auth::CheckedPost;
 use crate::admin::auth::{SignedIn, flash_and_redirect};
-use crate::admin::form::{CheckedPost, FieldErrors, FormData};
+use crate::admin::form::{FieldErrors, FormData};
 use crate::admin::{Layout, keep_refusals, render};
 use crate::domain::Locale;
 use crate::error::AppError;

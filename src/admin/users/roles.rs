@@ -3,8 +3,9 @@
 
 use super::{load, view_url};
 use crate::access::{Permission, Record, Role};
+use crate::admin::auth::CheckedPost;
 use crate::admin::auth::{SignedIn, flash_and_redirect};
-use crate::admin::form::{CheckedPost, FormData};
+use crate::admin::form::FormData;
 use crate::admin::keep_refusals;
 use crate::error::AppError;
 use crate::roles;

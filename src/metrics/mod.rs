@@ -6,25 +6,21 @@
 //! token path touches atomics only, through counters created once at start; the latency
 //! histograms take the crate's short lock per observation.
 
-use crate::db::models::mail_outbox;
-use crate::db::{self, DbFailure};
+mod endpoint;
+
+pub use endpoint::{routes, time_back_office};
+
 use crate::domain::GrantType;
-use crate::state::AppState;
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::ContentType;
-use actix_web::middleware::Next;
-use actix_web::{HttpResponse, web};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The media type of the OpenMetrics text format, which Prometheus scrapes.
-const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub(crate) const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Seconds; from half a millisecond (a cached token) to argon2 runs under load.
 const LATENCY_BUCKETS: [f64; 13] = [
@@ -306,59 +302,4 @@ impl Metrics {
         encode(&mut text, &self.registry)?;
         Ok(text)
     }
-}
-
-/// Serves `GET /metrics` on the metrics listener.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/metrics", web::get().to(scrape));
-}
-
-async fn scrape(state: web::Data<AppState>) -> HttpResponse {
-    let metrics = &state.metrics;
-    let pool = state.pool.state();
-    metrics.pool_size.set(i64::from(pool.connections));
-    metrics
-        .pool_in_use
-        .set(i64::from(pool.connections - pool.idle_connections));
-    let waiting = db::run(&state.pool, |conn| {
-        mail_outbox::waiting(conn).map_err(DbFailure::from)
-    })
-    .await;
-    match waiting {
-        Ok((count, oldest)) => {
-            metrics.outbox_waiting.set(count);
-            let age = oldest.map_or(0, |t| (state.now() - t).num_seconds().max(0));
-            metrics.outbox_oldest_waiting.set(age);
-        }
-        // The rest of the exposition is still worth having; the gauges keep their last value.
-        Err(error) => tracing::warn!(%error, "metrics: cannot read the outbox"),
-    }
-    match metrics.encode() {
-        Ok(text) => HttpResponse::Ok()
-            .insert_header((actix_web::http::header::CONTENT_TYPE, CONTENT_TYPE))
-            .body(text),
-        Err(error) => {
-            tracing::error!(%error, "metrics: cannot encode");
-            HttpResponse::InternalServerError()
-                .content_type(ContentType::plaintext())
-                .body("metrics could not be encoded")
-        }
-    }
-}
-
-/// Times every back-office request.
-pub async fn time_back_office(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let response = next.call(req).await;
-    if let Some(state) = state {
-        state
-            .metrics
-            .back_office_latency
-            .observe(started.elapsed().as_secs_f64());
-    }
-    response
 }

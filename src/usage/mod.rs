@@ -7,10 +7,12 @@
 //! the write fails, the counts are put back for the next flush. What was counted since the
 //! last flush is lost if the process dies: at most about a minute.
 
-use crate::db::models::usage::{self, EVENT_FAILURE, EVENT_THROTTLED, EVENT_TOKEN, NewUsage};
-use crate::db::{self, DbFailure};
+use crate::db::models::usage::{EVENT_FAILURE, EVENT_THROTTLED, EVENT_TOKEN, NewUsage};
+mod flush;
+
+pub use flush::{flush, run};
+
 use crate::domain::GrantType;
-use crate::state::AppState;
 use chrono::{DurationRound, NaiveDateTime, TimeDelta};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +21,7 @@ use std::time::Duration;
 
 const GRANTS: usize = GrantType::ALL.len();
 /// How often the flush task looks at the clock.
-const CHECK_EVERY: Duration = Duration::from_secs(1);
+pub(crate) const CHECK_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Default)]
 struct Counts {
@@ -165,42 +167,6 @@ impl Usage {
                 Some(id) => self.counts(id).restore(row),
                 None => self.unattributed.restore(row),
             }
-        }
-    }
-}
-
-/// Writes what was counted since the last flush and drops rows past the retention.
-/// Returns how many rows were written.
-pub async fn flush(state: &AppState) -> Result<usize, DbFailure> {
-    let now = state.now();
-    let rows = state.usage.take(now);
-    let cutoff = now - state.usage.retention;
-    let written = rows.clone();
-    let result = db::run(&state.pool, move |conn| {
-        db::transaction(conn, |conn| {
-            let inserted = usage::insert(conn, &written)?;
-            usage::delete_before(conn, cutoff)?;
-            Ok::<_, diesel::result::Error>(inserted)
-        })
-        .map_err(DbFailure::from)
-    })
-    .await;
-    if result.is_err() {
-        state.usage.restore(&rows);
-    }
-    result
-}
-
-/// Flushes within a second of each minute's end, by the server's clock, for as long as the
-/// server runs.
-pub async fn run(state: actix_web::web::Data<AppState>) {
-    loop {
-        tokio::time::sleep(CHECK_EVERY).await;
-        if !state.usage.minute_ended(state.now()) {
-            continue;
-        }
-        if let Err(error) = flush(&state).await {
-            tracing::warn!(%error, "usage counts not written; kept for the next minute");
         }
     }
 }
