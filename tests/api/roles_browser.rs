@@ -30,7 +30,20 @@ async fn an_application_manager_sees_one_organization_creates_an_application_and
     .expect("granted");
     app.application("Local").organization(own).register();
     let other = app.organization("Other");
-    app.application("Foreign").organization(other).register();
+    // An owner must belong to the application's organization.
+    let stranger = app.create_user("stranger", PASSWORD, "backoffice", false);
+    {
+        use diesel::prelude::*;
+        use tessera::db::schema::users;
+        diesel::update(users::table.find(stranger.id))
+            .set(users::organization_id.eq(other))
+            .execute(&mut app.conn())
+            .expect("moved");
+    }
+    app.application("Foreign")
+        .organization(other)
+        .owner(stranger.id)
+        .register();
     let browser = Browser::start().await;
 
     browser.goto(&app.url("/admin")).await;
@@ -65,11 +78,15 @@ async fn an_application_manager_sees_one_organization_creates_an_application_and
     browser
         .click(&browser.find("[data-testid=create-application]").await)
         .await;
+    // A service account: its one grant is client credentials.
     browser
-        .type_into(&browser.find("[data-testid=name]").await, "Managed")
+        .click(&browser.find("[data-testid=type-service]").await)
         .await;
     browser
-        .click(&browser.find("[data-testid=grant-client_credentials]").await)
+        .click(&browser.find("[data-testid=continue]").await)
+        .await;
+    browser
+        .type_into(&browser.find("[data-testid=name]").await, "Managed")
         .await;
     browser
         .click(
