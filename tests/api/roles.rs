@@ -901,3 +901,74 @@ fn the_command_line_grants_lists_and_revokes_roles() {
     );
     assert!(!none.status.success(), "revoking a role not held fails");
 }
+
+/// The pages main brought after roles: secret rotation, sign-in and consent settings, the
+/// scope catalog, notice templates and an organization's consent screen, for each role.
+async fn the_newer_pages_answer_each_role(backend: Backend) {
+    let world = World::new(backend).await;
+    let self_service = world.user_id(Who::SelfService);
+    let own_app = world.application(world.own, self_service);
+    let other_owner = world.member("other-owner", world.other, false).id;
+    let other_app = world.application(world.other, other_owner);
+    // global, organization administrator, application manager, viewer, self-service
+    let routes: Vec<(&str, String, Vec<(&str, String)>, [Outcome; 5])> = vec![
+        ("GET", "/admin/scopes".into(), vec![], [A, A, A, A, H]),
+        (
+            "POST",
+            "/admin/scopes/categories".into(),
+            vec![("name", "Roles".into())],
+            [A, H, H, H, H],
+        ),
+        (
+            "GET",
+            "/admin/emails/templates".into(),
+            vec![],
+            [A, A, A, A, H],
+        ),
+        (
+            "GET",
+            format!("{APPLICATIONS}/{own_app}/secrets/new"),
+            vec![],
+            [A, A, A, F, A],
+        ),
+        (
+            "GET",
+            format!("{APPLICATIONS}/{own_app}/authorization"),
+            vec![],
+            [A, A, A, F, A],
+        ),
+        (
+            "GET",
+            format!("{APPLICATIONS}/{other_app}/secrets/new"),
+            vec![],
+            [A, H, H, H, H],
+        ),
+        (
+            "GET",
+            format!("/admin/organizations/{}/consent-screen", world.own),
+            vec![],
+            [A, A, F, F, H],
+        ),
+        (
+            "GET",
+            format!("/admin/organizations/{}/consent-screen", world.other),
+            vec![],
+            [A, H, H, H, H],
+        ),
+    ];
+    for who in EVERYONE {
+        let browser = Browser::sign_in(&world.app, who.username()).await;
+        for (method, path, fields, expected) in &routes {
+            check(
+                &browser,
+                method,
+                path,
+                fields,
+                expected[index(who)],
+                &format!("{who:?} {method} {path}"),
+            )
+            .await;
+        }
+    }
+}
+both_backends!(the_newer_pages_answer_each_role);
