@@ -902,6 +902,14 @@ fn the_command_line_grants_lists_and_revokes_roles() {
     assert!(!none.status.success(), "revoking a role not held fails");
 }
 
+/// A method, a path, the posted fields and what each role gets.
+type RouteCase = (
+    &'static str,
+    String,
+    Vec<(&'static str, String)>,
+    [Outcome; 5],
+);
+
 /// The pages main brought after roles: secret rotation, sign-in and consent settings, the
 /// scope catalog, notice templates and an organization's consent screen, for each role.
 async fn the_newer_pages_answer_each_role(backend: Backend) {
@@ -911,7 +919,7 @@ async fn the_newer_pages_answer_each_role(backend: Backend) {
     let other_owner = world.member("other-owner", world.other, false).id;
     let other_app = world.application(world.other, other_owner);
     // global, organization administrator, application manager, viewer, self-service
-    let routes: Vec<(&str, String, Vec<(&str, String)>, [Outcome; 5])> = vec![
+    let routes: Vec<RouteCase> = vec![
         ("GET", "/admin/scopes".into(), vec![], [A, A, A, A, H]),
         (
             "POST",
