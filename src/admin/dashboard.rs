@@ -36,9 +36,10 @@ pub async fn show(session: SignedIn, state: web::Data<AppState>) -> Result<HttpR
             ))
         })
         .await?;
-    let usage = match sees_everything {
-        true => Some(super::usage::dashboard(&state).await?),
-        false => None,
+    let usage = if sees_everything {
+        Some(super::usage::dashboard(&state).await?)
+    } else {
+        None
     };
     render(&DashboardPage {
         layout: Layout::signed_in(&session, &state, "Dashboard", "dashboard"),

@@ -55,7 +55,7 @@ impl Layout {
         }
     }
 
-    /// Whether a button for `action` ("edit", "activate", "deactivate", "delete") on an
+    /// Whether a button for `action` ("edit", "activate", "deactivate", "delete", "rotate") on an
     /// application of `organization_id` owned by `owner_user_id` would be allowed.
     pub fn can(&self, action: &str, organization_id: &i64, owner_user_id: &Option<i64>) -> bool {
         let permission = match action {
@@ -64,6 +64,7 @@ impl Layout {
             "activate" => Permission::ActivateApplication,
             "deactivate" => Permission::DeactivateApplication,
             "delete" => Permission::DeleteApplication,
+            "rotate" => Permission::RotateSecret,
             _ => return false,
         };
         let record = Record::Application {

@@ -910,8 +910,8 @@ type RouteCase = (
     [Outcome; 5],
 );
 
-/// The pages main brought after roles: secret rotation, sign-in and consent settings, the
-/// scope catalog, notice templates and an organization's consent screen, for each role.
+/// Secret rotation, sign-in and consent settings, the scope catalog, notice templates and an
+/// organization's consent screen: what each role gets.
 async fn the_newer_pages_answer_each_role(backend: Backend) {
     let world = World::new(backend).await;
     let self_service = world.user_id(Who::SelfService);
