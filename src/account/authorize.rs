@@ -42,7 +42,13 @@ async fn start(
     state: &AppState,
     params: RawParams,
 ) -> Result<HttpResponse, AuthorizeError> {
-    match authorize::validate(state, params).await? {
+    let validated = authorize::validate(state, params).await;
+    if let Err(AuthorizeError::BadRequest(_)) = &validated {
+        // Shown as a page, never redirected (RFC 6749 §4.1.2.1).
+        let refused = crate::metrics::AuthorizationOutcome::Refused;
+        state.metrics.authorization_request(refused);
+    }
+    match validated? {
         Ok(request) => flow::begin(req, state, request).await,
         Err(redirect) => Ok(redirect),
     }
