@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 sanitizer="${SANITIZER:-none}"
-for target in token_request scope bearer_guard; do
+for target in token_request scope bearer_guard redirect_uri; do
     echo "== $target, ${seconds}s"
     cargo +nightly fuzz run --sanitizer "$sanitizer" "$target" -- \
         -max_total_time="$seconds" -max_len=4096 -print_final_stats=1

@@ -26,10 +26,11 @@ pub use crate::db::changes::{Changes, record_change};
 use crate::db::models::change_counter;
 use crate::db::models::client::{self, Client};
 use crate::db::models::client_secret;
+use crate::db::models::scope;
 use crate::db::models::user::User;
 use crate::db::{self, DatabaseUrl, DbConn};
+use crate::domain::SecretHash;
 use crate::domain::secret::constant_time_eq;
-use crate::domain::{Scope, SecretHash};
 use chrono::NaiveDateTime;
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
@@ -114,19 +115,6 @@ impl Snapshot {
             scopes: Arc::default(),
         }
     }
-}
-
-/// The scopes the metadata document lists: every scope some application may have. The one
-/// place that says where the scopes come from.
-pub fn scopes_supported<'a>(stored: impl Iterator<Item = &'a str>) -> BTreeSet<String> {
-    stored
-        .flat_map(|s| {
-            Scope::from_stored(s)
-                .iter()
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
-        .collect()
 }
 
 pub struct ReadModel {
@@ -334,9 +322,8 @@ fn load(conn: &mut DbConn) -> diesel::QueryResult<Snapshot> {
                     expires_at: secret.expires_at,
                 });
         }
-        let scopes = Arc::new(scopes_supported(
-            rows.iter().map(|(c, _)| c.scopes.as_str()),
-        ));
+        // The metadata's `scopes_supported`: the scope catalog (RFC 8414 §2).
+        let scopes = Arc::new(scope::names(conn)?.into_iter().collect());
         let clients = rows
             .into_iter()
             .map(|(client, owner)| {

@@ -145,6 +145,7 @@ pub fn create(
             &created.name,
             now,
         )?;
+        crate::readmodel::record_change(conn)?;
         Ok(created)
     })
 }
@@ -185,6 +186,7 @@ pub fn update(
             spec.name.as_str(),
             now,
         )?;
+        crate::readmodel::record_change(conn)?;
         catalog::get(conn, id)?.ok_or(ScopeError::NotFound)
     })
 }
@@ -211,6 +213,7 @@ pub fn delete(
             now,
         )?;
         catalog::delete(conn, id)?;
+        crate::readmodel::record_change(conn)?;
         Ok(existing)
     })
 }

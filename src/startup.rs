@@ -150,7 +150,7 @@ impl Application {
                 .configure(crate::static_files::routes)
                 .configure(crate::admin::routes)
                 .configure(crate::oauth::routes)
-                .configure(crate::oauth::authorize::routes)
+                .configure(crate::account::authorize::routes)
                 .configure(crate::account::routes)
                 .default_service(web::to(not_found))
         })

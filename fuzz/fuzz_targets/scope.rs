@@ -1,5 +1,5 @@
 //! The scope parser (RFC 6749 §3.3). What it accepts must survive a round trip through its
-//! stored form. The redirect-URI parser gets a target here once it exists.
+//! stored form.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -5,8 +5,6 @@
 //! `consent_required` instead of showing one.
 
 use super::session::{self, Person};
-use crate::db::models::client::Client;
-use crate::db::models::user::User;
 use crate::oauth::authorize::pending::{self, Pending};
 use crate::oauth::authorize::{AuthorizationRequest, AuthorizeError, response};
 use crate::state::AppState;
@@ -19,14 +17,6 @@ pub enum Next {
     SignIn,
     Consent,
     Answer,
-}
-
-/// Who may authorize an application: enabled users of its organization, customers for a
-/// frontend application and back-office users otherwise.
-pub fn may_authorize(user: &User, client: &Client) -> bool {
-    user.enabled
-        && user.kind() == client.user_kind()
-        && user.organization_id == Some(client.organization_id)
 }
 
 /// Decides the next step. `person` is already known to fit the application;
@@ -59,7 +49,7 @@ pub async fn person_for(
 ) -> Result<(Option<Person>, bool), AuthorizeError> {
     let person = session::current(state, req)
         .await?
-        .filter(|p| may_authorize(&p.user, &request.client));
+        .filter(|p| session::may_authorize(&p.user, &request.client));
     let Some(person) = person else {
         return Ok((None, false));
     };
@@ -120,9 +110,9 @@ pub async fn resume(
         person.as_ref(),
         consented,
     ) {
-        Next::SignIn => super::sign_in::page(req, state, Some(&pending), None).await,
+        Next::SignIn => super::pages::sign_in(req, state, Some(&pending), None).await,
         Next::Consent => match person {
-            Some(person) => super::consent::page(state, &pending, &person).await,
+            Some(person) => super::pages::consent(state, &pending, &person).await,
             None => Err(AuthorizeError::Internal("consent without a person".into())),
         },
         Next::Answer => match person {

@@ -34,7 +34,7 @@ pub async fn show(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AuthorizeError> {
     let Some(person) = session::current(&state, &req).await? else {
-        return super::sign_in::page(&req, &state, None, None).await;
+        return super::pages::sign_in(&req, &state, None, None).await;
     };
     let user_id = person.user.id;
     let connections = crate::db::run(&state.pool, move |conn| {

@@ -2,10 +2,12 @@
 //! dialogs of /oauth2-authorize, and /account, where a person sees and revokes the
 //! applications they connected. Its own session cookie; never the back-office's.
 
+pub mod authorize;
 mod consent;
 pub mod flow;
 mod form_token;
 mod home;
+mod pages;
 pub mod session;
 mod sign_in;
 

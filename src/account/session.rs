@@ -4,6 +4,7 @@
 //! over https. The cookie holds 256 random bits, the table their SHA-256; idle and absolute
 //! timeouts end it, and every sign-in replaces it (ASVS V7).
 
+use crate::db::models::client::Client;
 use crate::db::models::sso_session::{self, NewSsoSession};
 use crate::db::models::user::User;
 use crate::domain::secret::random_hex;
@@ -126,4 +127,12 @@ fn cookie(value: String, secure: bool) -> Cookie<'static> {
         .secure(secure)
         .same_site(SameSite::Lax)
         .finish()
+}
+
+/// Who may authorize an application: enabled users of its organization, customers for a
+/// frontend application and back-office users otherwise.
+pub fn may_authorize(user: &User, client: &Client) -> bool {
+    user.enabled
+        && user.kind() == client.user_kind()
+        && user.organization_id == Some(client.organization_id)
 }

@@ -7,27 +7,14 @@ use super::session;
 use crate::audit::{self, Actor, AuditAction};
 use crate::db::models::user;
 use crate::oauth::authorize::AuthorizeError;
-use crate::oauth::authorize::pending::{self, Pending};
+use crate::oauth::authorize::pending;
 use crate::state::AppState;
 use crate::throttle::{self, OnSuccess, retry_after_seconds};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use askama::Template;
 use serde::Deserialize;
 
 const FAILED: &str = "Invalid username or password.";
-
-#[derive(Template)]
-#[template(path = "account/sign_in.html")]
-struct SignInPage<'a> {
-    title: &'a str,
-    application: Option<&'a str>,
-    organization: Option<&'a str>,
-    request: Option<&'a str>,
-    csrf_token: &'a str,
-    username: &'a str,
-    error: Option<&'a str>,
-}
 
 #[derive(Deserialize)]
 pub struct SignInForm {
@@ -36,56 +23,6 @@ pub struct SignInForm {
     username: String,
     password: String,
     csrf_token: String,
-}
-
-/// The sign-in page, for a pending request or for /account.
-pub async fn page(
-    req: &HttpRequest,
-    state: &AppState,
-    pending: Option<&Pending>,
-    failure: Option<(&str, &str)>,
-) -> Result<HttpResponse, AuthorizeError> {
-    let organization = match pending {
-        Some(p) => {
-            let org_id = p.request.client.organization_id;
-            crate::db::run(&state.pool, move |conn| {
-                crate::db::models::organization::consent_display(conn, org_id)
-                    .map_err(AuthorizeError::from)
-            })
-            .await?
-            .map(|(org, display)| {
-                if display.display_name.is_empty() {
-                    org.name
-                } else {
-                    display.display_name
-                }
-            })
-        }
-        None => None,
-    };
-    let (token, cookie) = form_token::issue(req, state.settings.secure_cookies());
-    let application = pending.map(|p| p.request.client.name.as_str());
-    let title = match application {
-        Some(_) => "Sign in to continue",
-        None => "Sign in to your account",
-    };
-    let page = SignInPage {
-        title,
-        application,
-        organization: organization.as_deref(),
-        request: pending.map(|p| p.handle.as_str()),
-        csrf_token: &token,
-        username: failure.map_or("", |(username, _)| username),
-        error: failure.map(|(_, message)| message),
-    };
-    let mut response = match pending {
-        Some(p) => super::render_dialog(&page, &p.request.redirect_uri)?,
-        None => super::render(&page)?,
-    };
-    if let Some(cookie) = cookie {
-        super::set_cookie(&mut response, &cookie)?;
-    }
-    Ok(response)
 }
 
 #[tracing::instrument(skip_all)]
@@ -130,7 +67,8 @@ pub async fn submit(
                 if minutes == 1 { "" } else { "s" }
             );
             let mut response =
-                page(&req, &state, pending.as_ref(), Some((&username, &message))).await?;
+                super::pages::sign_in(&req, &state, pending.as_ref(), Some((&username, &message)))
+                    .await?;
             *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
             response
                 .headers_mut()
@@ -158,7 +96,7 @@ pub async fn submit(
             && u.enabled
             && pending
                 .as_ref()
-                .is_none_or(|p| super::flow::may_authorize(u, &p.request.client))
+                .is_none_or(|p| session::may_authorize(u, &p.request.client))
     });
 
     let (actor, action) = match &person {
@@ -180,7 +118,8 @@ pub async fn submit(
 
     let Some(person) = person else {
         drop(attempt);
-        return page(&req, &state, pending.as_ref(), Some((&username, FAILED))).await;
+        return super::pages::sign_in(&req, &state, pending.as_ref(), Some((&username, FAILED)))
+            .await;
     };
     attempt.succeeded();
     let cookie = session::start(&state, &req, person.id).await?;

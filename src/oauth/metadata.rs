@@ -47,8 +47,12 @@ pub async fn document(state: web::Data<AppState>) -> Result<HttpResponse, OAuthE
     })))
 }
 
-/// `scopes_supported`: every scope of the catalog, sorted by name.
+/// `scopes_supported`: every scope of the catalog, sorted by name, from the copy in memory
+/// (refreshed on every change); from the database only while that copy is not confirmed.
 async fn supported_scopes(state: &AppState) -> Result<Vec<String>, OAuthError> {
+    if let Some(scopes) = state.read_model.scopes() {
+        return Ok(scopes.iter().cloned().collect());
+    }
     Ok(crate::db::query(&state.pool, crate::db::models::scope::names).await?)
 }
 

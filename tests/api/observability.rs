@@ -272,6 +272,29 @@ both_backends!(
     metrics_count_password_checks_throttled_guesses_and_refresh_token_reuse_rfc_9700_4_14_2
 );
 
+async fn authorization_requests_are_counted_by_outcome_rfc_6749_4_1_2_1(backend: Backend) {
+    let (app, port) = spawn_with_metrics(backend).await;
+    let unknown = app
+        .get("/oauth2-authorize?response_type=code&client_id=nobody&state=s")
+        .await;
+    assert_eq!(
+        unknown.status(),
+        400,
+        "an unknown client gets a page, never a redirect"
+    );
+    let scraped = scrape(port).await;
+    let counted = |outcome| {
+        value(
+            &scraped,
+            "tessera_authorization_requests_total",
+            &[("outcome", outcome)],
+        )
+    };
+    assert_eq!(counted("refused"), 1.0);
+    assert_eq!(counted("code"), 0.0);
+}
+both_backends!(authorization_requests_are_counted_by_outcome_rfc_6749_4_1_2_1);
+
 async fn usage_is_written_by_the_flush_charted_and_dropped_after_its_retention(backend: Backend) {
     let app = TestApp::builder(backend)
         .setting("TESSERA_USAGE_RETENTION_DAYS", "90")

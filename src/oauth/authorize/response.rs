@@ -7,6 +7,7 @@ use super::request::{AuthorizationRequest, ErrorRedirect, ResponseType};
 use crate::db::models::authorization_code::{self as code_model, NewAuthorizationCode};
 use crate::db::models::user::User;
 use crate::domain::PlainSecret;
+use crate::metrics::AuthorizationOutcome;
 use crate::oauth::error::safe_description;
 use crate::oauth::grants;
 use crate::state::AppState;
@@ -42,6 +43,10 @@ fn see_other(location: &str) -> HttpResponse {
 }
 
 pub fn error(state: &AppState, refusal: &ErrorRedirect) -> HttpResponse {
+    state.metrics.authorization_request(match refusal.error {
+        "access_denied" => AuthorizationOutcome::Denied,
+        _ => AuthorizationOutcome::Error,
+    });
     let description = safe_description(&refusal.description);
     let mut params = vec![
         ("error", refusal.error),
@@ -86,6 +91,12 @@ pub async fn grant(
 ) -> Result<HttpResponse, super::AuthorizeError> {
     let now = state.now();
     let mut params: Vec<(&str, String)> = Vec::new();
+    state
+        .metrics
+        .authorization_request(match request.response_type {
+            ResponseType::Code => AuthorizationOutcome::Code,
+            ResponseType::Token => AuthorizationOutcome::Token,
+        });
     match request.response_type {
         ResponseType::Code => {
             let code = PlainSecret::generate("");
