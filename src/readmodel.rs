@@ -89,6 +89,14 @@ impl Entry {
 
     /// Whether this request writes Last Used At: the first one after a minute does, the
     /// others of that minute do not.
+    /// The stored Last Used At was newer than this copy knew (another request wrote it from
+    /// the database path before the copy was refreshed): the next write waits a minute from
+    /// it, as the row's own condition does.
+    pub fn note_last_used(&self, at: NaiveDateTime) {
+        self.last_used
+            .store(at.and_utc().timestamp(), Ordering::Release);
+    }
+
     pub fn claim_last_used(&self, now: NaiveDateTime) -> bool {
         let now = now.and_utc().timestamp();
         let last = self.last_used.load(Ordering::Acquire);

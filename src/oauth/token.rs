@@ -136,15 +136,24 @@ async fn touch_last_used(state: &AppState, auth: &AuthenticatedClient) {
     }
     let (id, secret_id) = (auth.client.id, auth.secret_id);
     let touched = crate::db::query(&state.pool, move |conn| {
-        client::touch_last_used(conn, id, now)?;
+        let written = client::touch_last_used(conn, id, now)? > 0;
         if let Some(secret_id) = secret_id {
             client_secret::touch_last_used(conn, secret_id, now)?;
         }
-        Ok(())
+        // Not written: the row was touched within the minute by a request this copy did not
+        // see. Its time becomes the copy's, so the next write comes a minute after it.
+        match written {
+            true => Ok(None),
+            false => Ok(client::get(conn, id)?.and_then(|c| c.last_used_at)),
+        }
     })
     .await;
-    if let Err(error) = touched {
-        tracing::warn!(?error, client_id = %auth.client.client_id, "could not record Last Used At");
+    match (touched, &auth.cached) {
+        (Ok(Some(stored)), Some(entry)) => entry.note_last_used(stored),
+        (Ok(_), _) => {}
+        (Err(error), _) => {
+            tracing::warn!(?error, client_id = %auth.client.client_id, "could not record Last Used At");
+        }
     }
 }
 
