@@ -5,6 +5,7 @@ use crate::both_backends;
 use crate::helpers::*;
 use crate::oauth_support::*;
 use serde_json::Value;
+use tessera::audit::AuditAction;
 use tessera::clients::{self, ClientSpec};
 use tessera::clock::Clock;
 use tessera::db::models::{client, organization};
@@ -208,8 +209,7 @@ async fn a_public_client_presenting_a_secret_and_a_confidential_one_presenting_n
         .unwrap();
     assert_eq!(error_of(empty_basic).await, (401, "invalid_client".into()));
     let refused =
-        tessera::db::models::audit_event::with_action(&mut app.conn(), "client_auth_failed")
-            .unwrap();
+        tessera::audit::with_action(&mut app.conn(), AuditAction::ClientAuthFailed).unwrap();
     let details: Vec<&str> = refused.iter().map(|e| e.detail.as_str()).collect();
     assert!(
         details.contains(&"public client presented a secret"),

@@ -7,7 +7,7 @@ use crate::authorize_support::*;
 use crate::both_backends;
 use crate::helpers::*;
 use crate::oauth_support::*;
-use tessera::db::models::audit_event;
+use tessera::audit::AuditAction;
 
 async fn the_code_flow_with_pkce_issues_tokens_for_the_person_rfc_6749_section_4_1(
     backend: Backend,
@@ -375,7 +375,8 @@ async fn consent_is_remembered_and_asked_again_for_a_new_scope(backend: Backend)
     assert!(page.contains("<code>write</code> — Use write"), "{page}");
     let allowed = browser.decide(&page, "allow").await;
     assert!(redirect_params(&location(&allowed)).contains_key("code"));
-    let granted = audit_event::with_action(&mut app.conn(), "consent_granted").unwrap();
+    let granted =
+        tessera::audit::with_action(&mut app.conn(), AuditAction::ConsentGranted).unwrap();
     assert_eq!(granted.len(), 2);
     assert_eq!(granted[1].detail, "scope: read write");
 }
@@ -519,7 +520,7 @@ async fn a_replayed_code_is_refused_and_revokes_what_it_issued_rfc_6749_section_
         401
     );
     assert_eq!(
-        audit_event::with_action(&mut app.conn(), "authorization_code_reused")
+        tessera::audit::with_action(&mut app.conn(), AuditAction::AuthorizationCodeReused)
             .unwrap()
             .len(),
         1
@@ -675,7 +676,7 @@ async fn revoking_from_account_kills_the_refresh_and_access_tokens_at_once(backe
         .unwrap();
     assert!(page.contains("no-connections"), "{page}");
     assert_eq!(
-        audit_event::with_action(&mut app.conn(), "consent_revoked")
+        tessera::audit::with_action(&mut app.conn(), AuditAction::ConsentRevoked)
             .unwrap()
             .len(),
         1
@@ -733,7 +734,7 @@ async fn sign_in_failures_are_throttled_asvs_6_3_1(backend: Backend) {
     assert_eq!(locked.status(), 429);
     assert!(locked.headers().get("retry-after").is_some());
     assert_eq!(
-        audit_event::with_action(&mut app.conn(), "sso_sign_in_failed")
+        tessera::audit::with_action(&mut app.conn(), AuditAction::SsoSignInFailed)
             .unwrap()
             .len(),
         5
@@ -902,15 +903,15 @@ async fn administrators_set_application_options_and_the_consent_screen_from_the_
         "{page}"
     );
     for action in [
-        "client_authorization_updated",
-        "organization_consent_screen_updated",
+        AuditAction::ClientAuthorizationUpdated,
+        AuditAction::OrganizationConsentScreenUpdated,
     ] {
         assert_eq!(
-            audit_event::with_action(&mut app.conn(), action)
+            tessera::audit::with_action(&mut app.conn(), action)
                 .unwrap()
                 .len(),
             1,
-            "{action}"
+            "{action:?}"
         );
     }
 }

@@ -7,13 +7,14 @@ use crate::both_backends;
 use crate::helpers::*;
 use diesel::prelude::*;
 use futures_util::future::join_all;
+use tessera::audit::AuditAction;
 use tessera::db::schema::{audit_events, clients, mail_outbox, organizations, users};
 
 const AT_ONCE: usize = 8;
 
-fn count_audit(app: &TestApp, action: &str) -> i64 {
+fn count_audit(app: &TestApp, action: AuditAction) -> i64 {
     audit_events::table
-        .filter(audit_events::action.eq(action))
+        .filter(audit_events::action.eq(action.as_str()))
         .count()
         .get_result(&mut *app.conn())
         .unwrap()
@@ -129,13 +130,13 @@ async fn concurrent_deactivations_write_one_audit_row_and_one_notice(backend: Ba
         .count()
         .get_result(&mut *app.conn())
         .unwrap();
-    assert_eq!(count_audit(&app, "client_deactivated"), 1);
+    assert_eq!(count_audit(&app, AuditAction::ClientDeactivated), 1);
     assert_eq!(notices - notices_before, 1, "one notice to the owner");
 
     let owner = row.owner_user_id.unwrap();
     let path = format!("/admin/users/{owner}/disable");
     let answers = join_all((0..AT_ONCE).map(|_| app.post_form(&path, &form))).await;
     assert!(answers.iter().all(|a| a.status() == 303));
-    assert_eq!(count_audit(&app, "user_disabled"), 1);
+    assert_eq!(count_audit(&app, AuditAction::UserDisabled), 1);
 }
 both_backends!(concurrent_deactivations_write_one_audit_row_and_one_notice);

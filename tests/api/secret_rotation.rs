@@ -4,7 +4,8 @@ use crate::both_backends;
 use crate::helpers::*;
 use crate::oauth_support::*;
 use chrono::TimeDelta;
-use tessera::db::models::{audit_event, client_secret, mail_outbox};
+use tessera::audit::AuditAction;
+use tessera::db::models::{client_secret, mail_outbox};
 
 fn input_value(html: &str, id: &str) -> String {
     let marker = format!("id=\"{id}\" value=\"");
@@ -156,18 +157,22 @@ async fn a_disabled_secret_is_refused_at_once_at_the_token_revocation_and_intros
         "the other secret still introspects"
     );
 
-    let actions: Vec<String> = audit_event::for_target(
-        &mut app.conn(),
-        "client",
-        client.id,
-        &["client_secret_added", "client_secret_disabled"],
-        10,
-    )
-    .unwrap()
-    .into_iter()
-    .map(|e| e.action)
-    .collect();
-    assert_eq!(actions, ["client_secret_disabled", "client_secret_added"]);
+    let secret_changes = [
+        AuditAction::ClientSecretAdded,
+        AuditAction::ClientSecretDisabled,
+    ];
+    let actions: Vec<_> = tessera::audit::history(&mut app.conn(), &secret_changes, client.id, 10)
+        .unwrap()
+        .into_iter()
+        .map(|e| AuditAction::from_stored(&e.action))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            Some(AuditAction::ClientSecretDisabled),
+            Some(AuditAction::ClientSecretAdded)
+        ]
+    );
     let mails = mail_outbox::list_recent(&mut app.conn(), None, 20).unwrap();
     let notices: Vec<_> = mails
         .iter()
