@@ -27,6 +27,7 @@ pub mod passwords;
 pub mod readmodel;
 pub mod roles;
 pub mod scopes;
+pub mod sign_in_throttle;
 pub mod startup;
 pub mod state;
 pub mod static_files;

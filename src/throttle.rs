@@ -327,6 +327,15 @@ pub fn refused(now: NaiveDateTime, holds: &[Hold<'_>]) -> Option<TimeDelta> {
     })
 }
 
+/// Records a success decided without the counts (the token endpoint's copy in memory, right
+/// after `refused` let it through): keys marked [`OnSuccess::Clear`] forget their failures.
+pub fn succeeded(holds: &[Hold<'_>]) {
+    for hold in holds {
+        let mut inner = hold.throttle.lock();
+        hold.throttle.succeed(&mut inner, &hold.key, hold.on_success);
+    }
+}
+
 /// Runs a quick `verify` while the counts of every hold are locked, and records its outcome
 /// before they are unlocked: `Err` is a failure. Refused (with the wait) when a count is
 /// locked. Holds must always be given in the same order of throttles.

@@ -9,8 +9,6 @@ use crate::db::models::user;
 use crate::oauth::authorize::AuthorizeError;
 use crate::oauth::authorize::pending;
 use crate::state::AppState;
-use crate::throttle::{self, OnSuccess, retry_after_seconds};
-use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
@@ -37,42 +35,17 @@ pub async fn submit(
         None => None,
     };
     let now = state.now();
-    // Bounded like a real username, so a huge form cannot grow the throttle's memory.
-    let username: String = form
-        .username
-        .trim()
-        .to_lowercase()
-        .chars()
-        .take(64)
-        .collect();
+    let username = crate::sign_in_throttle::username(&form.username);
     let ip = crate::client_address::of(&req);
-    let user_key = format!("user:{username}");
-    let address_key = format!("ip:{}", ip.as_deref().unwrap_or("-"));
-    // The attempt counts before the password is verified: concurrent guesses cannot
-    // outrun the count (the back-office sign-in's throttles and rule).
-    let attempt = throttle::reserve(
-        now,
-        [
-            state.sign_in_by_user.hold(&user_key, OnSuccess::Clear),
-            state.sign_in_by_address.hold(&address_key, OnSuccess::Keep),
-        ],
-    );
-    let mut attempt = match attempt {
+    let mut attempt = match crate::sign_in_throttle::reserve(&state, &username, ip.as_deref(), now)
+    {
         Ok(attempt) => attempt,
-        Err(wait) => {
-            let seconds = retry_after_seconds(wait);
-            let minutes = (seconds + 59) / 60;
-            let message = format!(
-                "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
-                if minutes == 1 { "" } else { "s" }
-            );
+        Err(locked) => {
+            let message = locked.message();
+            let failure = Some((username.as_str(), message.as_str()));
             let mut response =
-                super::pages::sign_in(&req, &state, pending.as_ref(), Some((&username, &message)))
-                    .await?;
-            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+                super::pages::sign_in(&req, &state, pending.as_ref(), failure).await?;
+            locked.mark(&mut response);
             return Ok(response);
         }
     };

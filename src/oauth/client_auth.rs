@@ -214,8 +214,7 @@ pub async fn authenticate(
         && let Some(secret_id) = entry.matching_secret(presented, now)
     {
         // A success clears the pair's failures, as one from the database does.
-        let settled = throttle::decide(now, &holds, || Ok::<_, ()>(()));
-        settled.map_err(throttled)?.ok();
+        throttle::succeeded(&holds);
         crate::oauth::cors::remember(req, entry.client.origins());
         return Ok(AuthenticatedClient {
             client: entry.client.clone(),

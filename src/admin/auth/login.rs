@@ -4,11 +4,8 @@ use crate::audit::{self, Actor, AuditAction};
 use crate::db::models::{admin_session, user};
 use crate::domain::SecretHash;
 use crate::error::AppError;
-use crate::metrics::Throttled;
 use crate::state::AppState;
-use crate::throttle::{self, OnSuccess, retry_after_seconds};
 use actix_web::http::StatusCode;
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -62,50 +59,15 @@ pub async fn sign_in(
     csrf::check_origin(&req, &state.settings.issuer)?;
     csrf::verify_anonymous(&req, &form.csrf_token)?;
     let now = state.now();
-    // Bounded like a real username, so a huge form cannot grow the throttle's memory.
-    let username: String = form
-        .username
-        .trim()
-        .to_lowercase()
-        .chars()
-        .take(64)
-        .collect();
+    let username = crate::sign_in_throttle::username(&form.username);
     let ip = crate::client_address::of(&req);
-    let user_key = format!("user:{username}");
-    let address_key = format!("ip:{}", ip.as_deref().unwrap_or("-"));
-
-    // The attempt counts before the password is verified: concurrent guesses cannot
-    // outrun the count.
-    let attempt = throttle::reserve(
-        now,
-        [
-            state.sign_in_by_user.hold(&user_key, OnSuccess::Clear),
-            state.sign_in_by_address.hold(&address_key, OnSuccess::Keep),
-        ],
-    );
-    let mut attempt = match attempt {
+    let mut attempt = match crate::sign_in_throttle::reserve(&state, &username, ip.as_deref(), now)
+    {
         Ok(attempt) => attempt,
-        Err(wait) => {
-            let what = match state.sign_in_by_user.retry_after(&user_key, now) {
-                Some(_) => Throttled::SignInUser,
-                None => Throttled::SignInAddress,
-            };
-            state.throttled(what);
-            let seconds = retry_after_seconds(wait);
-            let minutes = (seconds + 59) / 60;
-            let mut response = page(
-                &req,
-                &state,
-                username,
-                Some(format!(
-                    "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
-                    if minutes == 1 { "" } else { "s" }
-                )),
-                StatusCode::TOO_MANY_REQUESTS,
-            )?;
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        Err(locked) => {
+            let message = Some(locked.message());
+            let mut response = page(&req, &state, username, message, StatusCode::OK)?;
+            locked.mark(&mut response);
             return Ok(response);
         }
     };
