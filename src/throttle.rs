@@ -332,7 +332,8 @@ pub fn refused(now: NaiveDateTime, holds: &[Hold<'_>]) -> Option<TimeDelta> {
 pub fn succeeded(holds: &[Hold<'_>]) {
     for hold in holds {
         let mut inner = hold.throttle.lock();
-        hold.throttle.succeed(&mut inner, &hold.key, hold.on_success);
+        hold.throttle
+            .succeed(&mut inner, &hold.key, hold.on_success);
     }
 }
 
