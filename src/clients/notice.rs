@@ -12,7 +12,7 @@ use crate::audit::{Actor, AuditAction};
 use crate::db::DbConn;
 use crate::db::models::client::Client;
 use crate::db::models::user::User;
-use crate::db::models::{organization, user};
+use crate::db::models::{organization, user, user_role};
 use crate::domain::Locale;
 use crate::mail::rules::{self, Rule};
 use crate::mail::templates::{self, Event, NoticeContext, Rendered};
@@ -68,35 +68,60 @@ struct Recipient {
     locale: Locale,
 }
 
+impl Recipient {
+    fn user(user: &User) -> Option<Self> {
+        let address = user.email.trim();
+        (!address.is_empty()).then(|| Self {
+            address: address.to_owned(),
+            locale: Locale::parse(&user.locale).unwrap_or_else(|_| Locale::english()),
+        })
+    }
+}
+
+/// Adds `recipient` unless its address is already on the list (addresses compare without
+/// case), so nobody gets the same notice twice.
+fn add_once(list: &mut Vec<Recipient>, recipient: Recipient) {
+    if !list
+        .iter()
+        .any(|r| r.address.eq_ignore_ascii_case(&recipient.address))
+    {
+        list.push(recipient);
+    }
+}
+
 /// The rule's recipients for `client`: its owner (when the rule says so and they have an
-/// address), then the fixed addresses, each once.
-///
-/// Holders of a role in the application's organization join here, in their own locales,
-/// once organizations have roles: the rule gains the roles to notify, and this function
-/// looks their holders up.
-fn recipients(rule: &Rule, owner: Option<&User>) -> Vec<Recipient> {
+/// address), the enabled holders of the rule's roles in the application's organization,
+/// then the fixed addresses, each once.
+fn recipients(
+    conn: &mut DbConn,
+    rule: &Rule,
+    client: &Client,
+    owner: Option<&User>,
+) -> QueryResult<Vec<Recipient>> {
     let mut list: Vec<Recipient> = Vec::new();
     if rule.notify_owner
-        && let Some(owner) = owner
-        && !owner.email.trim().is_empty()
+        && let Some(owner) = owner.and_then(Recipient::user)
     {
-        list.push(Recipient {
-            address: owner.email.trim().to_owned(),
-            locale: Locale::parse(&owner.locale).unwrap_or_else(|_| Locale::english()),
-        });
+        list.push(owner);
     }
-    for email in &rule.extra_recipients {
-        if !list
-            .iter()
-            .any(|r| r.address.eq_ignore_ascii_case(email.as_str()))
-        {
-            list.push(Recipient {
-                address: email.as_str().to_owned(),
-                locale: Locale::english(),
-            });
+    if !rule.notify_roles.is_empty() {
+        let roles: Vec<&str> = rule.notify_roles.iter().map(|r| r.as_str()).collect();
+        for holder in user_role::holders(conn, client.organization_id, &roles)? {
+            if let Some(recipient) = Recipient::user(&holder) {
+                add_once(&mut list, recipient);
+            }
         }
     }
-    list
+    for email in &rule.extra_recipients {
+        add_once(
+            &mut list,
+            Recipient {
+                address: email.as_str().to_owned(),
+                locale: Locale::english(),
+            },
+        );
+    }
+    Ok(list)
 }
 
 /// Queues the notice of a change to `client` inside the caller's transaction, to the
@@ -144,7 +169,7 @@ fn queue_with_change(
         Some(id) => user::get(conn, id)?,
         None => None,
     };
-    let recipients = recipients(&rule, owner.as_ref());
+    let recipients = recipients(conn, &rule, client, owner.as_ref())?;
     if recipients.is_empty() {
         return Ok(());
     }

@@ -244,6 +244,7 @@ diesel::table! {
         notify_owner -> Bool,
         extra_recipients -> Text,
         updated_at -> Timestamp,
+        notify_roles -> Text,
     }
 }
 

@@ -1,7 +1,9 @@
-//! Notification rules: for each event, whether its notice is sent and to whom. An event
+//! Notification rules: for each event, whether its notice is sent and to whom (the owner,
+//! the holders of chosen roles in the application's organization, fixed addresses). An event
 //! without a saved rule is on and goes to the application's owner, as before rules existed.
 //! `TESSERA_MAIL_NOTIFY_OVERRIDE` still redirects every message at send time.
 
+use crate::access::Role;
 use crate::audit::{self, Actor, AuditAction};
 use crate::db::DbConn;
 use crate::db::models::notice_rule::{self, NoticeRule};
@@ -16,6 +18,9 @@ pub struct Rule {
     pub enabled: bool,
     /// The application's owner, in their preferred locale.
     pub notify_owner: bool,
+    /// Roles whose holders in the application's organization hear about it, each in their
+    /// preferred locale.
+    pub notify_roles: Vec<Role>,
     /// Fixed addresses, which read the English template.
     pub extra_recipients: Vec<Email>,
 }
@@ -30,6 +35,7 @@ impl Rule {
             event,
             enabled: true,
             notify_owner: true,
+            notify_roles: Vec::new(),
             extra_recipients: Vec::new(),
         }
     }
@@ -64,6 +70,8 @@ impl Rule {
             event,
             enabled: row.enabled,
             notify_owner: row.notify_owner,
+            // A stored role Tessera no longer knows is skipped, like an address.
+            notify_roles: row.notify_roles.lines().filter_map(Role::parse).collect(),
             // Stored addresses were checked when saved; one that no longer parses is skipped.
             extra_recipients: row
                 .extra_recipients
@@ -108,6 +116,7 @@ pub fn save(
                 continue;
             }
             let recipients: Vec<&str> = rule.extra_recipients.iter().map(Email::as_str).collect();
+            let roles: Vec<&str> = rule.notify_roles.iter().map(|r| r.as_str()).collect();
             notice_rule::save(
                 conn,
                 &NoticeRule {
@@ -116,6 +125,7 @@ pub fn save(
                     notify_owner: rule.notify_owner,
                     extra_recipients: recipients.join("\n"),
                     updated_at: now,
+                    notify_roles: roles.join("\n"),
                 },
             )?;
             let detail = format!(
@@ -123,8 +133,9 @@ pub fn save(
                 rule.event.label(),
                 if rule.enabled { "on" } else { "off" },
                 if rule.notify_owner { ", owner" } else { "" },
-                recipients
+                roles
                     .iter()
+                    .chain(&recipients)
                     .map(|r| format!(", {r}"))
                     .collect::<String>()
             );

@@ -127,6 +127,50 @@ fn orgs_and_users_are_created_from_the_command_line() {
 }
 
 #[test]
+fn users_create_stores_the_language_of_notices_and_refuses_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = |username: &str, locale: &str| {
+        tessera(
+            dir.path(),
+            &[
+                "users",
+                "create",
+                "--username",
+                username,
+                "--email",
+                &format!("{username}@example.com"),
+                "--locale",
+                locale,
+            ],
+            &[("TESSERA_USER_PASSWORD", "a long enough password")],
+        )
+    };
+    let out = create("greta", "de");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bad = create("hans", "not a locale");
+    assert!(!bad.status.success(), "a malformed locale is refused");
+    assert!(
+        text(&bad.stderr).contains("language code"),
+        "the refusal names the locale: {}",
+        text(&bad.stderr)
+    );
+
+    let url = format!("sqlite://{}", dir.path().join("var/tessera.db").display());
+    let url = tessera::db::DatabaseUrl::parse(&url).unwrap();
+    let mut conn = tessera::db::connect_one(&url).unwrap();
+    let greta = tessera::db::models::user::find_by_username(&mut conn, "greta")
+        .unwrap()
+        .expect("greta was created");
+    assert_eq!(greta.locale, "de");
+    assert!(
+        tessera::db::models::user::find_by_username(&mut conn, "hans")
+            .unwrap()
+            .is_none(),
+        "nothing is written for a refused command"
+    );
+}
+
+#[test]
 fn a_bad_setting_stops_the_start_with_one_line_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     for (key, value) in [

@@ -216,3 +216,61 @@ async fn readiness_fails_while_the_database_refuses_connections_and_health_does_
     assert_eq!(ready.text().await.unwrap(), "database unavailable");
     assert_eq!(app.get("/healthz").await.status(), 200);
 }
+
+/// `/readyz` says when mail is not being delivered: here the worker hangs on an SMTP server
+/// that accepts the connection and never greets (RFC 5321 §4.5.3.2 lets a client wait
+/// minutes), and no other server takes the notice that has come due meanwhile.
+async fn readiness_fails_while_a_due_notice_waits_for_a_hung_mail_worker(backend: Backend) {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let held = silent.accept();
+        released.recv().ok();
+        drop(held);
+    });
+    let app = TestApp::builder(backend)
+        .setting("TESSERA_SMTP_URL", &format!("smtp://127.0.0.1:{port}"))
+        .spawn()
+        .await;
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    let owner = app.create_user("owner", "the owner's long password", "backoffice", false);
+    app.application("Hung mail").owner(owner.id).register();
+    app.state.mail_queued();
+    let claimed = || {
+        tessera::db::models::mail_outbox::list_recent(&mut app.conn(), None, 10)
+            .unwrap()
+            .iter()
+            .any(|row| row.attempts == 1 && row.status == "pending")
+    };
+    for _ in 0..50 {
+        if claimed() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        claimed(),
+        "the worker took the notice and waits for a greeting"
+    );
+
+    // Past the worker's lease and five more minutes: the notice is due again, untaken.
+    app.clock.advance(chrono::TimeDelta::minutes(11));
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 503);
+    assert_eq!(ready.text().await.unwrap(), "mail outbox stuck");
+    assert_eq!(app.get("/healthz").await.status(), 200);
+
+    // The server hangs up: the worker gives up on it and schedules a retry, ready again.
+    release.send(()).unwrap();
+    let mut status = 503;
+    for _ in 0..200 {
+        status = app.get("/readyz").await.status().as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200, "ready once the retry is scheduled");
+}
+both_backends!(readiness_fails_while_a_due_notice_waits_for_a_hung_mail_worker);

@@ -1,7 +1,8 @@
 //! System > Emails > Notification rules: for each event, on or off, whether the owner hears
-//! about it, and fixed addresses that do too.
+//! about it, which roles' holders in the application's organization do, and fixed addresses
+//! that do too.
 
-use crate::access::{Permission, Record};
+use crate::access::{Permission, Record, Role};
 use crate::admin::auth::{SignedIn, flash_and_redirect};
 use crate::admin::form::FormData;
 use crate::admin::{Layout, render};
@@ -20,8 +21,14 @@ struct RuleRow {
     label: &'static str,
     enabled: bool,
     notify_owner: bool,
+    /// Every role, and whether its holders hear about the event.
+    roles: Vec<(Role, bool)>,
     extra_recipients: String,
     error: Option<String>,
+}
+
+fn role_choices(chosen: impl Fn(Role) -> bool) -> Vec<(Role, bool)> {
+    Role::ALL.into_iter().map(|r| (r, chosen(r))).collect()
 }
 
 impl RuleRow {
@@ -31,6 +38,7 @@ impl RuleRow {
             label: rule.event.label(),
             enabled: rule.enabled,
             notify_owner: rule.notify_owner,
+            roles: role_choices(|r| rule.notify_roles.contains(&r)),
             extra_recipients: rule
                 .extra_recipients
                 .iter()
@@ -84,12 +92,19 @@ pub async fn save(
         let name = event.as_str();
         let enabled = form.checked(&format!("{name}.enabled"));
         let notify_owner = form.checked(&format!("{name}.owner"));
+        let roles = role_choices(|r| form.checked(&format!("{name}.role.{}", r.as_str())));
+        let notify_roles: Vec<Role> = roles
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(r, _)| *r)
+            .collect();
         let raw = form.get(&format!("{name}.recipients"));
         let mut row = RuleRow {
             event: name,
             label: event.label(),
             enabled,
             notify_owner,
+            roles,
             extra_recipients: raw.to_owned(),
             error: None,
         };
@@ -98,6 +113,7 @@ pub async fn save(
                 event,
                 enabled,
                 notify_owner,
+                notify_roles,
                 extra_recipients,
             }),
             Err(invalid) => row.error = Some(invalid.0),

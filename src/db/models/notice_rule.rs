@@ -15,6 +15,8 @@ pub struct NoticeRule {
     /// Fixed addresses, one a line, already checked.
     pub extra_recipients: String,
     pub updated_at: NaiveDateTime,
+    /// The roles whose holders in the application's organization hear about it, one a line.
+    pub notify_roles: String,
 }
 
 pub fn get(conn: &mut DbConn, event: &str) -> QueryResult<Option<NoticeRule>> {

@@ -1,5 +1,6 @@
 use crate::db::DbConn;
-use crate::db::schema::{organizations, user_roles};
+use crate::db::models::user::User;
+use crate::db::schema::{organizations, user_roles, users};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -69,6 +70,18 @@ pub fn find(
         .select(UserRole::as_select())
         .first(conn)
         .optional()
+}
+
+/// The enabled users holding one of `roles` in `organization_id`, oldest account first.
+pub fn holders(conn: &mut DbConn, organization_id: i64, roles: &[&str]) -> QueryResult<Vec<User>> {
+    user_roles::table
+        .inner_join(users::table)
+        .filter(user_roles::organization_id.eq(organization_id))
+        .filter(user_roles::role.eq_any(roles))
+        .filter(users::enabled.eq(true))
+        .order(users::id.asc())
+        .select(User::as_select())
+        .load(conn)
 }
 
 pub fn insert(

@@ -1,0 +1,1 @@
+ALTER TABLE notice_rules DROP COLUMN notify_roles;
