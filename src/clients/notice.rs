@@ -77,13 +77,9 @@ struct Recipient {
 fn recipients(rule: &Rule, owner: Option<&User>) -> Vec<Recipient> {
     let mut list: Vec<Recipient> = Vec::new();
     if rule.notify_owner
-        && let Some(owner) = owner
-        && !owner.email.trim().is_empty()
+        && let Some(owner) = owner.and_then(owner_recipient)
     {
-        list.push(Recipient {
-            address: owner.email.trim().to_owned(),
-            locale: Locale::parse(&owner.locale).unwrap_or_else(|_| Locale::english()),
-        });
+        list.push(owner);
     }
     for email in &rule.extra_recipients {
         if !list
@@ -99,6 +95,23 @@ fn recipients(rule: &Rule, owner: Option<&User>) -> Vec<Recipient> {
     list
 }
 
+/// The owner as a recipient, when they have an address.
+fn owner_recipient(owner: &User) -> Option<Recipient> {
+    let address = owner.email.trim();
+    (!address.is_empty()).then(|| Recipient {
+        address: address.to_owned(),
+        locale: Locale::parse(&owner.locale).unwrap_or_else(|_| Locale::english()),
+    })
+}
+
+/// Whether a notice goes to the owner as its rule says, or to the rule's other recipients
+/// only (the owner hears of the change through their credentials link instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerCopy {
+    AsRuled,
+    Skip,
+}
+
 /// Queues the notice of a change to `client` inside the caller's transaction, to the
 /// recipients its rule names, each in their locale. A rule that is off, or names nobody
 /// reachable, queues nothing.
@@ -109,8 +122,42 @@ pub fn queue(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    queue_copy(conn, client, (notice, OwnerCopy::AsRuled), actor, now)
+}
+
+/// `queue`, but with `OwnerCopy::Skip` the owner is left out of the rule's recipients.
+pub fn queue_copy(
+    conn: &mut DbConn,
+    client: &Client,
+    (notice, owner_copy): (Notice, OwnerCopy),
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     let change = notice.event().label().to_owned();
-    queue_with_change(conn, client, notice, change, actor, now)
+    queue_with_change(conn, client, notice, change, owner_copy, actor, now)
+}
+
+/// Queues the owner's `CredentialsReady` notice with the one-time link, whatever the
+/// notification rules say: to the owner alone, in their locale. `false` when the owner
+/// has no address to send it to.
+pub fn queue_credentials_link(
+    conn: &mut DbConn,
+    client: &Client,
+    owner: &User,
+    collect_url: String,
+    change: String,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let Some(recipient) = owner_recipient(owner) else {
+        return Ok(false);
+    };
+    let mut context = context(conn, client, Some(owner), change, actor, now)?;
+    context.collect_url = collect_url;
+    let event = Event::CredentialsReady;
+    let message = templates::render_notice(conn, event, &recipient.locale, &context)?;
+    crate::mail::queue(conn, &message.to(&recipient.address), now)?;
+    Ok(true)
 }
 
 /// Queues the owner's notice that a secret of `client` was added or disabled; the change
@@ -120,11 +167,44 @@ pub fn queue_about_secret(
     client: &Client,
     notice: Notice,
     secret_prefix: &str,
+    owner_copy: OwnerCopy,
     actor: &Actor,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let change = format!("{} ({secret_prefix}…)", notice.event().label());
-    queue_with_change(conn, client, notice, change, actor, now)
+    queue_with_change(conn, client, notice, change, owner_copy, actor, now)
+}
+
+/// What a template sees about a change to `client`: names, ids, times and links.
+fn context(
+    conn: &mut DbConn,
+    client: &Client,
+    owner: Option<&User>,
+    change: String,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> QueryResult<NoticeContext> {
+    let organization = organization::get(conn, client.organization_id)?
+        .map(|o| o.name)
+        .unwrap_or_default();
+    let owner_name = owner.map_or(String::new(), |o| {
+        if o.full_name.trim().is_empty() {
+            o.username.clone()
+        } else {
+            o.full_name.clone()
+        }
+    });
+    Ok(NoticeContext {
+        application: client.name.clone(),
+        client_id: client.client_id.clone(),
+        organization,
+        owner_name,
+        change,
+        changed_by: actor.name().to_owned(),
+        changed_at: crate::clock::display_time(now),
+        application_url: templates::application_url(client.id),
+        collect_url: String::new(),
+    })
 }
 
 fn queue_with_change(
@@ -132,6 +212,7 @@ fn queue_with_change(
     client: &Client,
     notice: Notice,
     change: String,
+    owner_copy: OwnerCopy,
     actor: &Actor,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -144,30 +225,15 @@ fn queue_with_change(
         Some(id) => user::get(conn, id)?,
         None => None,
     };
-    let recipients = recipients(&rule, owner.as_ref());
+    let addressed = match owner_copy {
+        OwnerCopy::AsRuled => owner.as_ref(),
+        OwnerCopy::Skip => None,
+    };
+    let recipients = recipients(&rule, addressed);
     if recipients.is_empty() {
         return Ok(());
     }
-    let organization = organization::get(conn, client.organization_id)?
-        .map(|o| o.name)
-        .unwrap_or_default();
-    let owner_name = owner.as_ref().map_or(String::new(), |o| {
-        if o.full_name.trim().is_empty() {
-            o.username.clone()
-        } else {
-            o.full_name.clone()
-        }
-    });
-    let context = NoticeContext {
-        application: client.name.clone(),
-        client_id: client.client_id.clone(),
-        organization,
-        owner_name,
-        change,
-        changed_by: actor.name().to_owned(),
-        changed_at: crate::clock::display_time(now),
-        application_url: templates::application_url(client.id),
-    };
+    let context = context(conn, client, owner.as_ref(), change, actor, now)?;
     let mut rendered: Vec<(Locale, Rendered)> = Vec::new();
     for recipient in &recipients {
         let index = match rendered.iter().position(|(l, _)| *l == recipient.locale) {
