@@ -132,6 +132,9 @@ audit_actions! {
     ClientDeleted => "client_deleted", Client, "Deleted";
     ClientSecretAdded => "client_secret_added", Client, "Secret added";
     ClientSecretDisabled => "client_secret_disabled", Client, "Secret disabled";
+    CredentialsSent => "credentials_sent", Client, "Credentials link sent to the owner";
+    CredentialsResent => "credentials_resent", Client, "New credentials link sent; the previous one no longer works";
+    CredentialsCollected => "credentials_collected", Client, "Credentials collected by the owner";
     ClientAuthFailed => "client_auth_failed", Client, "Authentication failed";
     RefreshTokenReused => "refresh_token_reused", Client, "Spent refresh token presented again";
     PasswordGrantFailed => "token_password_failed", User, "Password grant failed";
@@ -180,6 +183,9 @@ impl AuditAction {
         Self::ClientDeleted,
         Self::ClientSecretAdded,
         Self::ClientSecretDisabled,
+        Self::CredentialsSent,
+        Self::CredentialsResent,
+        Self::CredentialsCollected,
     ];
 }
 

@@ -58,6 +58,8 @@ pub struct Settings {
     pub pkce_required_for_all: bool,
     pub sso_idle_timeout: TimeDelta,
     pub sso_absolute_timeout: TimeDelta,
+    /// How long a one-time link to collect an application's credentials works.
+    pub credential_link_ttl: TimeDelta,
 }
 
 impl Settings {
@@ -186,6 +188,7 @@ impl Settings {
             },
             sso_idle_timeout: parse_seconds(values, "TESSERA_SSO_IDLE_TIMEOUT", 3600)?,
             sso_absolute_timeout: parse_seconds(values, "TESSERA_SSO_ABSOLUTE_TIMEOUT", 8 * 3600)?,
+            credential_link_ttl: parse_seconds(values, "TESSERA_CREDENTIAL_LINK_TTL", 48 * 3600)?,
         })
     }
 
@@ -307,6 +310,7 @@ mod tests {
         assert_eq!(s.access_token_ttl, TimeDelta::seconds(3600));
         assert!(s.refresh_tokens);
         assert!(s.smtp_url.is_none());
+        assert_eq!(s.credential_link_ttl, TimeDelta::hours(48));
     }
 
     #[test]

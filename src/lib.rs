@@ -9,6 +9,7 @@ pub mod authorization_settings;
 pub mod client_address;
 pub mod clients;
 pub mod clock;
+pub mod collect;
 pub mod config;
 pub mod consents;
 pub mod csrf;

@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;
 use tessera::access::Role;
 use tessera::audit::Actor;
+use tessera::clients::delivery::Delivery;
 use tessera::clients::{self, ClientSpec};
 use tessera::clock::{Clock, SystemClock};
 use tessera::config::Settings;
@@ -80,6 +81,10 @@ enum SecretsCommand {
         /// d) or never (the default: until disabled).
         #[arg(long, default_value = "never")]
         expire_old: String,
+        /// show: print the secret (the default); owner: mail the owner a one-time link to
+        /// collect it, and print no secret.
+        #[arg(long, default_value = "show", value_parser = parse_delivery)]
+        deliver: Delivery,
         #[arg(long)]
         json: bool,
     },
@@ -153,6 +158,10 @@ struct CreateClient {
     /// Create it deactivated.
     #[arg(long)]
     inactive: bool,
+    /// show: print the secret (the default); owner: mail the owner a one-time link to
+    /// collect it, and print no secret.
+    #[arg(long, default_value = "show", value_parser = parse_delivery)]
+    deliver: Delivery,
     /// Print `{"client_id": ..., "client_secret": ...}`.
     #[arg(long)]
     json: bool,
@@ -533,18 +542,22 @@ fn create_client(settings: &Settings, args: CreateClient) -> anyhow::Result<()> 
             &args,
         )?
     };
-    let (client, secret) = clients::register(
-        &mut conn,
-        &spec,
-        None,
-        &Actor::CommandLine,
-        SystemClock.now(),
-    )?;
+    let (actor, now) = (Actor::CommandLine, SystemClock.now());
+    let (client, secret) = match args.deliver {
+        Delivery::Show => clients::register(&mut conn, &spec, None, &actor, now)?,
+        Delivery::Owner => {
+            tessera::mail::templates::set_public_url(&settings.issuer);
+            let ttl = settings.credential_link_ttl;
+            let client = clients::register_for_owner(&mut conn, &spec, None, ttl, &actor, now)?;
+            (client, None)
+        }
+    };
     let secret = secret.as_ref().map(|s| s.expose());
+    let sent = args.deliver == Delivery::Owner && client.confidential;
     if args.json {
         println!(
             "{}",
-            serde_json::json!({"client_id": client.client_id, "client_secret": secret})
+            serde_json::json!({"client_id": client.client_id, "client_secret": secret, "sent_to_owner": sent})
         );
     } else {
         println!("client_id:     {}", client.client_id);
@@ -552,8 +565,19 @@ fn create_client(settings: &Settings, args: CreateClient) -> anyhow::Result<()> 
             println!("client_secret: {secret}");
             println!("Store the secret now: it is not shown again.");
         }
+        if sent {
+            println!("{SENT_TO_OWNER}");
+        }
     }
     Ok(())
+}
+
+/// What the command line says instead of a secret sent to the owner.
+const SENT_TO_OWNER: &str = "The owner was sent a one-time link to collect the client secret; \
+                             it is not printed. The mail goes out when the server runs.";
+
+fn parse_delivery(raw: &str) -> Result<Delivery, String> {
+    Delivery::parse(raw).map_err(|e| e.0)
 }
 
 fn set_client_active(settings: &Settings, client_id: &str, active: bool) -> anyhow::Result<()> {
@@ -656,6 +680,29 @@ fn secrets_command(settings: &Settings, command: SecretsCommand) -> anyhow::Resu
         SecretsCommand::Add {
             client_id,
             expire_old,
+            deliver: Delivery::Owner,
+            json,
+        } => {
+            let expire_old = ExpireOld::parse(&expire_old)?;
+            let client = find_client(&mut conn, &client_id)?;
+            tessera::mail::templates::set_public_url(&settings.issuer);
+            let ttl = settings.credential_link_ttl;
+            let actor = Actor::CommandLine;
+            let send = tessera::clients::delivery::send_secret;
+            send(&mut conn, client.id, expire_old, ttl, &actor, now)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"client_id": client.client_id, "client_secret": null, "sent_to_owner": true})
+                );
+            } else {
+                println!("{SENT_TO_OWNER}");
+            }
+        }
+        SecretsCommand::Add {
+            client_id,
+            expire_old,
+            deliver: Delivery::Show,
             json,
         } => {
             let expire_old = ExpireOld::parse(&expire_old)?;

@@ -152,6 +152,7 @@ impl Application {
                 .configure(crate::oauth::routes)
                 .configure(crate::account::authorize::routes)
                 .configure(crate::account::routes)
+                .configure(crate::collect::routes)
                 .default_service(web::to(not_found))
         })
         .workers(workers)

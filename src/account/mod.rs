@@ -24,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
             .route("", web::get().to(home::show))
             .route("/authorize", web::get().to(consent::dialog))
+            .route("/sign-in", web::get().to(sign_in::form))
             .route("/sign-in", web::post().to(sign_in::submit))
             .route("/consent", web::post().to(consent::submit))
             .route("/switch", web::post().to(consent::switch_account))

@@ -72,6 +72,8 @@ struct SignInPage<'a> {
     application: Option<&'a str>,
     organization: Option<&'a str>,
     request: Option<&'a str>,
+    /// The credentials page to return to after signing in.
+    next: Option<&'static str>,
     csrf_token: &'a str,
     username: &'a str,
     error: Option<&'a str>,
@@ -82,6 +84,17 @@ pub async fn sign_in(
     req: &HttpRequest,
     state: &AppState,
     pending: Option<&Pending>,
+    failure: Option<(&str, &str)>,
+) -> Result<HttpResponse, AuthorizeError> {
+    sign_in_returning(req, state, pending, None, failure).await
+}
+
+/// The sign-in page; `next` is the credentials page to go back to afterwards.
+pub async fn sign_in_returning(
+    req: &HttpRequest,
+    state: &AppState,
+    pending: Option<&Pending>,
+    next: Option<&'static str>,
     failure: Option<(&str, &str)>,
 ) -> Result<HttpResponse, AuthorizeError> {
     let organization = match pending {
@@ -113,6 +126,7 @@ pub async fn sign_in(
         application,
         organization: organization.as_deref(),
         request: pending.map(|p| p.handle.as_str()),
+        next,
         csrf_token: &token,
         username: failure.map_or("", |(username, _)| username),
         error: failure.map(|(_, message)| message),

@@ -6,6 +6,7 @@ use super::form_token;
 use super::session;
 use crate::audit::{self, Actor, AuditAction};
 use crate::db::models::user;
+use crate::domain::secret::sign_in_return;
 use crate::oauth::authorize::AuthorizeError;
 use crate::oauth::authorize::pending;
 use crate::state::AppState;
@@ -18,9 +19,28 @@ const FAILED: &str = "Invalid username or password.";
 pub struct SignInForm {
     #[serde(default)]
     request: Option<String>,
+    /// The credentials page to return to.
+    #[serde(default)]
+    next: Option<String>,
     username: String,
     password: String,
     csrf_token: String,
+}
+
+#[derive(Deserialize)]
+pub struct SignInQuery {
+    next: Option<String>,
+}
+
+/// `GET /account/sign-in?next=/credentials`: the sign-in a credentials link sends a
+/// customer to; without it, the sign-in of the account page.
+pub async fn form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<SignInQuery>,
+) -> Result<HttpResponse, AuthorizeError> {
+    let next = sign_in_return(query.next.as_deref());
+    super::pages::sign_in_returning(&req, &state, None, next, None).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -34,6 +54,7 @@ pub async fn submit(
         Some(handle) => Some(pending::load(&state, handle).await?),
         None => None,
     };
+    let next = sign_in_return(form.next.as_deref());
     let now = state.now();
     let username = crate::sign_in_throttle::username(&form.username);
     let ip = crate::client_address::of(&req);
@@ -44,7 +65,8 @@ pub async fn submit(
             let message = locked.message();
             let failure = Some((username.as_str(), message.as_str()));
             let mut response =
-                super::pages::sign_in(&req, &state, pending.as_ref(), failure).await?;
+                super::pages::sign_in_returning(&req, &state, pending.as_ref(), next, failure)
+                    .await?;
             locked.mark(&mut response);
             return Ok(response);
         }
@@ -91,14 +113,16 @@ pub async fn submit(
 
     let Some(person) = person else {
         drop(attempt);
-        return super::pages::sign_in(&req, &state, pending.as_ref(), Some((&username, FAILED)))
+        let failure = Some((username.as_str(), FAILED));
+        return super::pages::sign_in_returning(&req, &state, pending.as_ref(), next, failure)
             .await;
     };
     attempt.succeeded();
     let cookie = session::start(&state, &req, person.id).await?;
-    let next = match &pending {
-        Some(p) => super::dialog_url(&p.handle),
-        None => "/account".to_owned(),
+    let next = match (&pending, next) {
+        (Some(p), _) => super::dialog_url(&p.handle),
+        (None, Some(page)) => page.to_owned(),
+        (None, None) => "/account".to_owned(),
     };
     let mut response = super::see_other(&next);
     super::set_cookie(&mut response, &cookie)?;

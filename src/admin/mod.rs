@@ -75,6 +75,7 @@ macro_rules! refusal_unless_database {
 refusal_unless_database!(
     crate::clients::ClientError,
     crate::clients::secrets::SecretError,
+    crate::clients::delivery::DeliveryError,
     crate::scopes::ScopeError,
     crate::users::UserError,
     crate::organizations::OrganizationError,

@@ -2,20 +2,21 @@
 //! Each step writes its audit event and queues the owner's notice in the same transaction,
 //! so a change is never recorded without its history, nor its mail without the change.
 
+pub mod delivery;
 pub mod notice;
 
 use crate::audit::{self, Actor, AuditAction};
 use crate::db::DbConn;
 use crate::db::models::client::{self, Client, ClientChangeset, NewClient};
-use crate::db::models::client_secret::{self, NewClientSecret};
 use crate::db::models::scope::{self as catalog, CatalogScope};
 use crate::db::models::{organization, refresh_token, user};
-use crate::domain::secret::{CLIENT_SECRET_PREFIX, random_hex};
+use crate::domain::secret::random_hex;
 use crate::domain::{
     ApplicationType, ClientName, GrantType, Grants, Lifetime, Origins, PlainSecret, RedirectUris,
     Scope, ScopeToken, UserKind,
 };
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, TimeDelta};
+use delivery::{DeliveryError, Purpose};
 use notice::Notice;
 
 pub mod secrets;
@@ -102,7 +103,18 @@ pub enum ClientError {
     #[error("There is no such application.")]
     NotFound,
     #[error(transparent)]
+    Delivery(DeliveryError),
+    #[error(transparent)]
     Database(#[from] diesel::result::Error),
+}
+
+impl From<DeliveryError> for ClientError {
+    fn from(e: DeliveryError) -> Self {
+        match e {
+            DeliveryError::Database(e) => Self::Database(e),
+            refusal => Self::Delivery(refusal),
+        }
+    }
 }
 
 impl ClientError {
@@ -121,6 +133,8 @@ impl ClientError {
             Self::OriginsNotAllowed => "origins",
             Self::UnknownScope(_) => "scopes",
             Self::TypeFixed => "app_type",
+            Self::Delivery(DeliveryError::NoOwner | DeliveryError::OwnerUnreachable) => "owner",
+            Self::Delivery(_) => "deliver",
             Self::AlreadyCreated(_) | Self::NotFound | Self::Database(_) => "",
         }
     }
@@ -233,6 +247,32 @@ pub fn register(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<(Client, Option<PlainSecret>), ClientError> {
+    register_as(conn, spec, creation_key, None, actor, now)
+}
+
+/// Creates the application without a secret and sends its owner a one-time link, valid
+/// for `link_ttl`, where they collect it (`delivery`); until then it cannot authenticate.
+/// The owner's notice of the new application is that link; the rule's other recipients
+/// get the usual one. A public client has no secret: it is created as by `register`.
+pub fn register_for_owner(
+    conn: &mut DbConn,
+    spec: &ClientSpec,
+    creation_key: Option<&str>,
+    link_ttl: TimeDelta,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<Client, ClientError> {
+    register_as(conn, spec, creation_key, Some(link_ttl), actor, now).map(|(client, _)| client)
+}
+
+fn register_as(
+    conn: &mut DbConn,
+    spec: &ClientSpec,
+    creation_key: Option<&str>,
+    link_ttl: Option<TimeDelta>,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<(Client, Option<PlainSecret>), ClientError> {
     let result = crate::db::transaction(conn, |conn| {
         if let Some(key) = creation_key
             && let Some(existing) = client::find_by_creation_key(conn, key)?
@@ -271,20 +311,19 @@ pub fn register(
             created.id,
             &scopes.iter().map(|s| s.id).collect::<Vec<_>>(),
         )?;
-        let secret = if spec.app_type.confidential() {
-            let secret = PlainSecret::generate(CLIENT_SECRET_PREFIX);
-            client_secret::create(
-                conn,
-                &NewClientSecret {
-                    client_id: created.id,
-                    secret_hash: secret.hash().as_str(),
-                    prefix: &secret.visible_prefix(),
-                    created_at: now,
-                },
-            )?;
-            Some(secret)
-        } else {
-            None
+        let secret = match (spec.app_type.confidential(), link_ttl) {
+            (false, _) => None,
+            (true, None) => Some(secrets::insert(conn, created.id, now)?.1),
+            (true, Some(ttl)) => {
+                let action = AuditAction::ClientCreated;
+                audit::record(conn, actor, action, Some(created.id), &created.name, now)?;
+                let added = (Notice::AddedToAccount, notice::OwnerCopy::Skip);
+                notice::queue_copy(conn, &created, added, actor, now)?;
+                let (purpose, sent) = (Purpose::Application, AuditAction::CredentialsSent);
+                delivery::send(conn, &created, purpose, None, ttl, sent, actor, now)?;
+                crate::readmodel::record_change(conn)?;
+                return Ok((created, None));
+            }
         };
         record(conn, &created, AuditAction::ClientCreated, actor, now)?;
         crate::readmodel::record_change(conn)?;

@@ -124,6 +124,14 @@ fn recipients(
     Ok(list)
 }
 
+/// Whether a notice goes to the owner as its rule says, or to the rule's other recipients
+/// only (the owner hears of the change through their credentials link instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerCopy {
+    AsRuled,
+    Skip,
+}
+
 /// Queues the notice of a change to `client` inside the caller's transaction, to the
 /// recipients its rule names, each in their locale. A rule that is off, or names nobody
 /// reachable, queues nothing.
@@ -134,8 +142,42 @@ pub fn queue(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    queue_copy(conn, client, (notice, OwnerCopy::AsRuled), actor, now)
+}
+
+/// `queue`, but with `OwnerCopy::Skip` the owner is left out of the rule's recipients.
+pub fn queue_copy(
+    conn: &mut DbConn,
+    client: &Client,
+    (notice, owner_copy): (Notice, OwnerCopy),
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     let change = notice.event().label().to_owned();
-    queue_with_change(conn, client, notice, change, actor, now)
+    queue_with_change(conn, client, notice, change, owner_copy, actor, now)
+}
+
+/// Queues the owner's `CredentialsReady` notice with the one-time link, whatever the
+/// notification rules say: to the owner alone, in their locale. `false` when the owner
+/// has no address to send it to.
+pub fn queue_credentials_link(
+    conn: &mut DbConn,
+    client: &Client,
+    owner: &User,
+    collect_url: String,
+    change: String,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let Some(recipient) = Recipient::user(owner) else {
+        return Ok(false);
+    };
+    let mut context = context(conn, client, Some(owner), change, actor, now)?;
+    context.collect_url = collect_url;
+    let event = Event::CredentialsReady;
+    let message = templates::render_notice(conn, event, &recipient.locale, &context)?;
+    crate::mail::queue(conn, &message.to(&recipient.address), now)?;
+    Ok(true)
 }
 
 /// Queues the owner's notice that a secret of `client` was added or disabled; the change
@@ -145,11 +187,44 @@ pub fn queue_about_secret(
     client: &Client,
     notice: Notice,
     secret_prefix: &str,
+    owner_copy: OwnerCopy,
     actor: &Actor,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let change = format!("{} ({secret_prefix}…)", notice.event().label());
-    queue_with_change(conn, client, notice, change, actor, now)
+    queue_with_change(conn, client, notice, change, owner_copy, actor, now)
+}
+
+/// What a template sees about a change to `client`: names, ids, times and links.
+fn context(
+    conn: &mut DbConn,
+    client: &Client,
+    owner: Option<&User>,
+    change: String,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> QueryResult<NoticeContext> {
+    let organization = organization::get(conn, client.organization_id)?
+        .map(|o| o.name)
+        .unwrap_or_default();
+    let owner_name = owner.map_or(String::new(), |o| {
+        if o.full_name.trim().is_empty() {
+            o.username.clone()
+        } else {
+            o.full_name.clone()
+        }
+    });
+    Ok(NoticeContext {
+        application: client.name.clone(),
+        client_id: client.client_id.clone(),
+        organization,
+        owner_name,
+        change,
+        changed_by: actor.name().to_owned(),
+        changed_at: crate::clock::display_time(now),
+        application_url: templates::application_url(client.id),
+        collect_url: String::new(),
+    })
 }
 
 fn queue_with_change(
@@ -157,6 +232,7 @@ fn queue_with_change(
     client: &Client,
     notice: Notice,
     change: String,
+    owner_copy: OwnerCopy,
     actor: &Actor,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -169,30 +245,17 @@ fn queue_with_change(
         Some(id) => user::get(conn, id)?,
         None => None,
     };
-    let recipients = recipients(conn, &rule, client, owner.as_ref())?;
+    let mut recipients = recipients(conn, &rule, client, owner.as_ref())?;
+    if owner_copy == OwnerCopy::Skip
+        && let Some(owner) = owner.as_ref().and_then(Recipient::user)
+    {
+        // Whatever role or address names them, the owner hears through their link.
+        recipients.retain(|r| !r.address.eq_ignore_ascii_case(&owner.address));
+    }
     if recipients.is_empty() {
         return Ok(());
     }
-    let organization = organization::get(conn, client.organization_id)?
-        .map(|o| o.name)
-        .unwrap_or_default();
-    let owner_name = owner.as_ref().map_or(String::new(), |o| {
-        if o.full_name.trim().is_empty() {
-            o.username.clone()
-        } else {
-            o.full_name.clone()
-        }
-    });
-    let context = NoticeContext {
-        application: client.name.clone(),
-        client_id: client.client_id.clone(),
-        organization,
-        owner_name,
-        change,
-        changed_by: actor.name().to_owned(),
-        changed_at: crate::clock::display_time(now),
-        application_url: templates::application_url(client.id),
-    };
+    let context = context(conn, client, owner.as_ref(), change, actor, now)?;
     let mut rendered: Vec<(Locale, Rendered)> = Vec::new();
     for recipient in &recipients {
         let index = match rendered.iter().position(|(l, _)| *l == recipient.locale) {

@@ -4,7 +4,7 @@
 //! and queues the owner's notice (naming the secret by its visible prefix) in the same
 //! transaction.
 
-use super::notice::{self, Notice};
+use super::notice::{self, Notice, OwnerCopy};
 use crate::audit::{self, Actor, AuditAction};
 use crate::db::DbConn;
 use crate::db::models::client::{self, Client};
@@ -12,6 +12,7 @@ use crate::db::models::client_secret::{self, ClientSecret, NewClientSecret};
 use crate::domain::secret::CLIENT_SECRET_PREFIX;
 use crate::domain::{ExpireOld, PlainSecret};
 use chrono::NaiveDateTime;
+use diesel::QueryResult;
 
 /// How many secrets an application may hold that still work.
 pub const MAX_LIVE: usize = 5;
@@ -86,7 +87,7 @@ fn record(
     let detail = format!("{}: secret {prefix}", client.name);
     audit::record(conn, actor, action, Some(client.id), &detail, now)?;
     if let Some(about) = Notice::for_action(action) {
-        notice::queue_about_secret(conn, client, about, prefix, actor, now)?;
+        notice::queue_about_secret(conn, client, about, prefix, OwnerCopy::AsRuled, actor, now)?;
     }
     crate::readmodel::record_change(conn)?;
     Ok(())
@@ -102,23 +103,8 @@ pub fn add(
     now: NaiveDateTime,
 ) -> Result<(Client, ClientSecret, PlainSecret), SecretError> {
     crate::db::transaction(conn, |conn| {
-        let client = client::get(conn, client_id)?.ok_or(SecretError::NoClient)?;
-        if !client.confidential {
-            return Err(SecretError::PublicClient);
-        }
-        if client_secret::valid_for_client(conn, client.id, now)?.len() >= MAX_LIVE {
-            return Err(SecretError::TooMany);
-        }
-        let secret = PlainSecret::generate(CLIENT_SECRET_PREFIX);
-        let created = client_secret::create(
-            conn,
-            &NewClientSecret {
-                client_id: client.id,
-                secret_hash: secret.hash().as_str(),
-                prefix: &secret.visible_prefix(),
-                created_at: now,
-            },
-        )?;
+        let client = may_add(conn, client_id, now)?;
+        let (created, secret) = insert(conn, client.id, now)?;
         if let ExpireOld::After(delay) = expire_old {
             client_secret::expire_others(conn, client.id, created.id, now + delay, now)?;
         }
@@ -132,6 +118,51 @@ pub fn add(
         )?;
         Ok((client, created, secret))
     })
+}
+
+/// The application, if a secret may be added to it now.
+pub(super) fn may_add(
+    conn: &mut DbConn,
+    client_id: i64,
+    now: NaiveDateTime,
+) -> Result<Client, SecretError> {
+    let client = client::get(conn, client_id)?.ok_or(SecretError::NoClient)?;
+    if !client.confidential {
+        return Err(SecretError::PublicClient);
+    }
+    if live_count(conn, client.id, now)? >= MAX_LIVE {
+        return Err(SecretError::TooMany);
+    }
+    Ok(client)
+}
+
+/// How many of the application's secrets work at `now`.
+pub(super) fn live_count(
+    conn: &mut DbConn,
+    client_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    Ok(client_secret::valid_for_client(conn, client_id, now)?.len())
+}
+
+/// Generates a secret for the application and stores its SHA-256; the plaintext is
+/// returned to be shown once.
+pub(super) fn insert(
+    conn: &mut DbConn,
+    client_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<(ClientSecret, PlainSecret)> {
+    let secret = PlainSecret::generate(CLIENT_SECRET_PREFIX);
+    let created = client_secret::create(
+        conn,
+        &NewClientSecret {
+            client_id,
+            secret_hash: secret.hash().as_str(),
+            prefix: &secret.visible_prefix(),
+            created_at: now,
+        },
+    )?;
+    Ok((created, secret))
 }
 
 /// Disables one secret of the application: refused from this moment. Disabling a disabled

@@ -48,6 +48,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    credential_deliveries (id) {
+        id -> BigInt,
+        client_id -> BigInt,
+        owner_user_id -> BigInt,
+        token_hash -> Text,
+        purpose -> Text,
+        expire_old_seconds -> Nullable<BigInt>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        collected_at -> Nullable<Timestamp>,
+        invalidated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     client_secrets (id) {
         id -> BigInt,
         client_id -> BigInt,
@@ -310,6 +326,8 @@ diesel::joinable!(authorization_codes -> users (user_id));
 diesel::joinable!(client_scopes -> clients (client_id));
 diesel::joinable!(client_scopes -> scopes (scope_id));
 diesel::joinable!(client_secrets -> clients (client_id));
+diesel::joinable!(credential_deliveries -> clients (client_id));
+diesel::joinable!(credential_deliveries -> users (owner_user_id));
 diesel::joinable!(clients -> organizations (organization_id));
 diesel::joinable!(clients -> users (owner_user_id));
 diesel::joinable!(consents -> clients (client_id));
@@ -334,6 +352,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     client_secrets,
     clients,
     consents,
+    credential_deliveries,
     mail_outbox,
     notice_rules,
     notice_template_history,

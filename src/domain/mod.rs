@@ -25,7 +25,7 @@ pub use name::{
 pub use password::Password;
 pub use redirect_uri::{Origin, Origins, RedirectUri, RedirectUris};
 pub use scope::{Scope, ScopeToken};
-pub use secret::{PlainSecret, SecretHash};
+pub use secret::{LinkToken, PlainSecret, SecretHash};
 pub use user_kind::UserKind;
 pub use username::Username;
 

@@ -80,6 +80,52 @@ impl SecretHash {
     }
 }
 
+/// Where the one-time credentials links point, followed by their token.
+pub const COLLECT_PATH: &str = "/credentials/";
+/// The collection page a link leads to, and the only place a sign-in returns to besides its
+/// own pages.
+pub const COLLECT_PAGE: &str = "/credentials";
+
+/// Where a sign-in may send the browser back to when asked (`next`): the collection page,
+/// and nowhere else, so no sign-in is an open redirector.
+pub fn sign_in_return(next: Option<&str>) -> Option<&'static str> {
+    next.filter(|n| *n == COLLECT_PAGE).map(|_| COLLECT_PAGE)
+}
+
+/// The token of a one-time credentials link: 256 random bits in URL-safe base64, carried
+/// by the link alone; what is stored is its `SecretHash`, and a link is found by that hash.
+#[derive(Clone)]
+pub struct LinkToken(String);
+
+impl LinkToken {
+    pub fn generate() -> Self {
+        Self(URL_SAFE_NO_PAD.encode(random_bytes::<32>()))
+    }
+
+    /// A token as an address carries it: 43 URL-safe base64 characters, nothing else.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let valid = raw.len() == 43
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        valid.then(|| Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn hash(&self) -> SecretHash {
+        SecretHash::of(&self.0)
+    }
+}
+
+impl fmt::Debug for LinkToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LinkToken(<redacted>)")
+    }
+}
+
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
@@ -104,6 +150,37 @@ mod tests {
             secret.expose(),
             PlainSecret::generate(CLIENT_SECRET_PREFIX).expose()
         );
+    }
+
+    #[test]
+    fn a_sign_in_returns_to_the_collection_page_only() {
+        assert_eq!(sign_in_return(Some("/credentials")), Some(COLLECT_PAGE));
+        for bad in [
+            "/admin",
+            "//evil.example/credentials",
+            "/credentials/x",
+            "https://evil",
+        ] {
+            assert_eq!(sign_in_return(Some(bad)), None, "{bad}");
+        }
+        assert_eq!(sign_in_return(None), None);
+    }
+
+    #[test]
+    fn link_tokens_carry_256_bits_and_parse_only_as_generated() {
+        let token = LinkToken::generate();
+        assert_eq!(URL_SAFE_NO_PAD.decode(token.expose()).unwrap().len(), 32);
+        let parsed = LinkToken::parse(token.expose()).unwrap();
+        assert_eq!(parsed.hash(), token.hash());
+        assert!(!format!("{token:?}").contains(token.expose()));
+        for bad in [
+            format!("{}/x", token.expose()),
+            format!("{}.", &token.expose()[1..]),
+            token.expose()[1..].to_owned(),
+            String::new(),
+        ] {
+            assert!(LinkToken::parse(&bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

@@ -93,6 +93,7 @@ pub fn all(conn: &mut DbConn) -> diesel::QueryResult<Vec<Rule>> {
     let mut rows = notice_rule::list(conn)?;
     Ok(Event::ALL
         .into_iter()
+        .filter(|event| event.has_rule())
         .map(
             |event| match rows.iter().position(|row| row.event == event.as_str()) {
                 Some(at) => Rule::from_row(event, rows.swap_remove(at)),

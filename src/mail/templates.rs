@@ -28,6 +28,9 @@ pub enum Event {
     OwnerChanged,
     SecretAdded,
     SecretDisabled,
+    /// To the owner only, with the one-time link to collect an application's credentials.
+    /// No rule addresses or silences it: it is the only way the secret reaches its owner.
+    CredentialsReady,
 }
 
 /// What a shipped notice says for one event.
@@ -38,7 +41,7 @@ struct Wording {
 }
 
 impl Event {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::ApplicationAdded,
         Self::ApplicationActivated,
         Self::ApplicationDeactivated,
@@ -46,7 +49,14 @@ impl Event {
         Self::OwnerChanged,
         Self::SecretAdded,
         Self::SecretDisabled,
+        Self::CredentialsReady,
     ];
+
+    /// Whether a notification rule decides this event's recipients; the credentials link
+    /// always goes to the owner alone.
+    pub const fn has_rule(self) -> bool {
+        !matches!(self, Self::CredentialsReady)
+    }
 
     /// The stable name in `notice_templates.event`, `notice_rules.event` and page addresses.
     pub const fn as_str(self) -> &'static str {
@@ -58,6 +68,7 @@ impl Event {
             Self::OwnerChanged => "owner_changed",
             Self::SecretAdded => "secret_added",
             Self::SecretDisabled => "secret_disabled",
+            Self::CredentialsReady => "credentials_ready",
         }
     }
 
@@ -75,6 +86,7 @@ impl Event {
             Self::OwnerChanged => "Application handed to a new owner",
             Self::SecretAdded => "Secret added",
             Self::SecretDisabled => "Secret disabled",
+            Self::CredentialsReady => "Credentials ready to collect",
         }
     }
 
@@ -115,12 +127,24 @@ impl Event {
                           disabled.",
                 consequence: "Clients still using it can no longer obtain access tokens.",
             },
+            Self::CredentialsReady => Wording {
+                subject: "Collect the credentials of an OAuth application",
+                summary: "The credentials of an OAuth application are ready for you to \
+                          collect.",
+                consequence: "Open the link below and sign in: the client secret is shown \
+                              to you once. The link works once and expires; the secret is \
+                              never sent by email.",
+            },
         }
     }
 
     /// The shipped English texts.
     pub fn default_texts(self) -> Texts {
         let wording = self.wording();
+        let (text, html) = match self {
+            Self::CredentialsReady => (CREDENTIALS_TEXT, CREDENTIALS_HTML),
+            _ => (DEFAULT_TEXT, DEFAULT_HTML),
+        };
         let fill = |layout: &str| {
             layout
                 .replace("%SUBJECT%", wording.subject)
@@ -129,14 +153,16 @@ impl Event {
         };
         Texts {
             subject: wording.subject.to_owned(),
-            body_text: fill(DEFAULT_TEXT),
-            body_html: fill(DEFAULT_HTML),
+            body_text: fill(text),
+            body_html: fill(html),
         }
     }
 }
 
 const DEFAULT_TEXT: &str = include_str!("../../templates/email/notice.txt");
 const DEFAULT_HTML: &str = include_str!("../../templates/email/notice.html");
+const CREDENTIALS_TEXT: &str = include_str!("../../templates/email/credentials.txt");
+const CREDENTIALS_HTML: &str = include_str!("../../templates/email/credentials.html");
 
 /// The three parts of a template, named as their form fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,7 +212,7 @@ impl Texts {
 
 /// Every variable a template can use, with what it holds. This is the whole context: there
 /// is no other name, and none of these is a secret or a hash.
-pub const VARIABLES: [(&str, &str); 8] = [
+pub const VARIABLES: [(&str, &str); 9] = [
     ("application", "The application's name"),
     (
         "client_id",
@@ -201,6 +227,10 @@ pub const VARIABLES: [(&str, &str); 8] = [
         "application_url",
         "The application's page in the back-office",
     ),
+    (
+        "collect_url",
+        "The one-time link where the owner collects the credentials (empty in other notices)",
+    ),
 ];
 
 /// The values of `VARIABLES` for one notice.
@@ -214,6 +244,9 @@ pub struct NoticeContext {
     pub changed_by: String,
     pub changed_at: String,
     pub application_url: String,
+    /// The one-time credentials link, in the owner's `CredentialsReady` notice only: the
+    /// link, never the secret it leads to.
+    pub collect_url: String,
 }
 
 impl NoticeContext {
@@ -228,6 +261,10 @@ impl NoticeContext {
             changed_by: changed_by.to_owned(),
             changed_at: crate::clock::display_time(now),
             application_url: application_url(0),
+            collect_url: match event {
+                Event::CredentialsReady => collect_url("sample-link"),
+                _ => String::new(),
+            },
         }
     }
 
@@ -241,6 +278,7 @@ impl NoticeContext {
             ("changed_by", &self.changed_by),
             ("changed_at", &self.changed_at),
             ("application_url", &self.application_url),
+            ("collect_url", &self.collect_url),
         ]
         .into_iter()
         .map(|(name, value)| (name.to_owned(), value.clone()))
@@ -260,6 +298,12 @@ pub fn set_public_url(url: &str) {
 pub fn application_url(id: i64) -> String {
     let base = PUBLIC_URL.get().map_or("", String::as_str);
     format!("{base}/admin/oauth-applications/{id}")
+}
+
+/// The page where the owner collects credentials with the one-time `token`.
+pub fn collect_url(token: &str) -> String {
+    let base = PUBLIC_URL.get().map_or("", String::as_str);
+    format!("{base}{}{token}", crate::domain::secret::COLLECT_PATH)
 }
 
 /// Rendering work a template may do before it is stopped: ample for any notice, far too

@@ -47,6 +47,10 @@ async fn an_administrator_manages_an_application_in_a_real_browser() {
                 .await,
         )
         .await;
+    // The secret goes to the owner by default; this administrator takes it now.
+    browser
+        .click(&browser.find("[data-testid=deliver-show]").await)
+        .await;
     browser
         .click(&browser.find("[data-testid=save]").await)
         .await;

@@ -81,6 +81,10 @@ async fn an_administrator_registers_a_web_application_and_rotates_its_secret_in_
     browser
         .click(&browser.find("[data-testid=scope-customers\\:read]").await)
         .await;
+    // Without an owner there is nobody to send the secret to: shown now.
+    browser
+        .click(&browser.find("[data-testid=deliver-show]").await)
+        .await;
     browser.screenshot("web-application-form.png").await;
     browser
         .click(&browser.find("[data-testid=save]").await)

@@ -18,6 +18,8 @@ mod authorize_support;
 mod browser;
 mod browser_app_types;
 mod cli;
+mod credentials_browser;
+mod credentials_delivery;
 mod foundation;
 mod http_property;
 mod instances;

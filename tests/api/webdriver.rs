@@ -183,28 +183,44 @@ impl Browser {
         .await;
     }
 
+    /// Clicks the first element `css` finds.
+    pub async fn press(&self, css: &str) {
+        self.click(&self.find(css).await).await;
+    }
+
+    /// Types `text` into the first element `css` finds.
+    pub async fn fill(&self, css: &str, text: &str) {
+        self.type_into(&self.find(css).await, text).await;
+    }
+
+    /// Fills a sign-in form (back-office or account) on the current page and submits it.
+    pub async fn sign_in(&self, username: &str, password: &str) {
+        self.fill("#username", username).await;
+        self.fill("#password", password).await;
+        self.press("button[type=submit].primary").await;
+    }
+
     pub async fn value(&self, element: &Element) -> String {
-        self.command(
-            reqwest::Method::GET,
-            &format!("/element/{}/property/value", element.id),
-            Value::Null,
-        )
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
+        self.string(&format!("/element/{}/property/value", element.id))
+            .await
     }
 
     pub async fn text(&self, element: &Element) -> String {
-        self.command(
-            reqwest::Method::GET,
-            &format!("/element/{}/text", element.id),
-            Value::Null,
-        )
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
+        self.string(&format!("/element/{}/text", element.id)).await
+    }
+
+    /// An attribute as the page wrote it (`data-copy`), empty when absent.
+    pub async fn attribute(&self, element: &Element, name: &str) -> String {
+        self.string(&format!("/element/{}/attribute/{name}", element.id))
+            .await
+    }
+
+    async fn string(&self, path: &str) -> String {
+        self.command(reqwest::Method::GET, path, Value::Null)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     pub async fn screenshot(&self, name: &str) -> std::path::PathBuf {

@@ -3,6 +3,7 @@ use crate::admin::{Layout, render, see_other, set_cookie};
 use crate::audit::{self, Actor, AuditAction};
 use crate::db::models::{admin_session, user};
 use crate::domain::SecretHash;
+use crate::domain::secret::sign_in_return;
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -19,6 +20,8 @@ struct LoginPage {
     layout: Layout,
     username: String,
     error: Option<String>,
+    /// Where a successful sign-in goes instead of the dashboard: the credentials page.
+    next: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
@@ -26,10 +29,22 @@ pub struct LoginForm {
     username: String,
     password: String,
     csrf_token: String,
+    #[serde(default)]
+    next: Option<String>,
 }
 
-pub async fn form(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    page(&req, &state, String::new(), None, StatusCode::OK)
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+pub async fn form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, AppError> {
+    let next = sign_in_return(query.next.as_deref());
+    page(&req, &state, String::new(), None, next, StatusCode::OK)
 }
 
 fn page(
@@ -37,6 +52,7 @@ fn page(
     state: &AppState,
     username: String,
     error: Option<String>,
+    next: Option<&'static str>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     csrf::anonymous_page(req, state.settings.secure_cookies(), |token| {
@@ -44,6 +60,7 @@ fn page(
             layout: Layout::anonymous("Sign in", token),
             username,
             error,
+            next,
         })?;
         *response.status_mut() = status;
         Ok(response)
@@ -58,6 +75,7 @@ pub async fn sign_in(
 ) -> Result<HttpResponse, AppError> {
     csrf::check_origin(&req, &state.settings.issuer)?;
     csrf::verify_anonymous(&req, &form.csrf_token)?;
+    let next = sign_in_return(form.next.as_deref());
     let now = state.now();
     let username = crate::sign_in_throttle::username(&form.username);
     let ip = crate::client_address::of(&req);
@@ -66,7 +84,7 @@ pub async fn sign_in(
         Ok(attempt) => attempt,
         Err(locked) => {
             let message = Some(locked.message());
-            let mut response = page(&req, &state, username, message, StatusCode::OK)?;
+            let mut response = page(&req, &state, username, message, next, StatusCode::OK)?;
             locked.mark(&mut response);
             return Ok(response);
         }
@@ -105,6 +123,7 @@ pub async fn sign_in(
             &state,
             username,
             Some(FAILED.to_owned()),
+            next,
             StatusCode::OK,
         );
     };
@@ -118,7 +137,7 @@ pub async fn sign_in(
         .await?;
     }
     let cookie = session::start_session(&state, user.id).await?;
-    let mut response = see_other("/admin");
+    let mut response = see_other(next.unwrap_or("/admin"));
     set_cookie(&mut response, &cookie)?;
     Ok(response)
 }

@@ -35,6 +35,9 @@ pub struct Values {
     pub scopes: Vec<String>,
     pub access_token_ttl: String,
     pub refresh_token_ttl: String,
+    /// On the create form: `show` the secret now, or send it to the `owner` (blank in a
+    /// form posted without the choice: shown, as before the choice existed).
+    pub deliver: String,
 }
 
 impl Values {
@@ -53,6 +56,7 @@ impl Values {
             scopes: form.all("scopes").into_iter().map(str::to_owned).collect(),
             access_token_ttl: form.get("access_token_ttl").to_owned(),
             refresh_token_ttl: form.get("refresh_token_ttl").to_owned(),
+            deliver: form.get("deliver").to_owned(),
         }
     }
 
@@ -85,6 +89,7 @@ impl Values {
                 .refresh_token_ttl
                 .map(|t| t.to_string())
                 .unwrap_or_default(),
+            deliver: String::new(),
         }
     }
 
@@ -249,6 +254,8 @@ pub struct Options {
     pub scopes: Vec<ScopeGroup>,
     /// Under self-service the owner is always the signed-in user.
     pub self_service_owner: Option<i64>,
+    /// The signed-in user, whose own applications' secrets are shown rather than sent.
+    pub me: String,
 }
 
 impl Options {
@@ -304,6 +311,7 @@ impl Options {
                 .map(OwnerOption::of)
                 .collect(),
             self_service_owner,
+            me: me.id.to_string(),
             grants: GrantType::SELECTABLE
                 .iter()
                 .map(|g| GrantOption {

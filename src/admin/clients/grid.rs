@@ -26,6 +26,8 @@ pub struct GridParams {
     grant: Option<String>,
     #[serde(rename = "type")]
     app_type: Option<String>,
+    /// `uncollected`: only applications whose owner has a credentials link not yet used.
+    credentials: Option<String>,
     sort: Option<String>,
     dir: Option<String>,
     page: Option<String>,
@@ -49,6 +51,7 @@ impl GridParams {
             },
             grant: present(&self.grant).and_then(GrantType::parse),
             app_type: present(&self.app_type).and_then(|t| ApplicationType::parse(t).ok()),
+            awaiting_credentials: present(&self.credentials) == Some("uncollected"),
             visible: None,
         }
     }
@@ -90,6 +93,7 @@ impl GridParams {
             ("status", &self.status),
             ("grant", &self.grant),
             ("type", &self.app_type),
+            ("credentials", &self.credentials),
             ("sort", &self.sort),
             ("dir", &self.dir),
             ("page", &self.page),
@@ -188,6 +192,7 @@ impl GridPage {
             "status" => &self.params.status,
             "grant" => &self.params.grant,
             "type" => &self.params.app_type,
+            "credentials" => &self.params.credentials,
             _ => return false,
         };
         present(current) == Some(value)
@@ -328,6 +333,7 @@ fn filter_is_set(params: &GridParams) -> bool {
         &params.status,
         &params.grant,
         &params.app_type,
+        &params.credentials,
     ]
     .into_iter()
     .any(|v| present(v).is_some())

@@ -1,6 +1,7 @@
 //! System > User Management > OAuth Applications.
 
 mod authorization;
+mod credentials;
 mod delete;
 mod edit;
 mod form;
@@ -38,6 +39,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}/authorization", web::get().to(authorization::form))
             .route("/{id}/authorization", web::post().to(authorization::submit))
             .route("/{id}/secrets/new", web::get().to(secrets::new))
+            .route(
+                "/{id}/credentials-link",
+                web::post().to(credentials::resend),
+            )
             .route("/{id}/secrets", web::post().to(secrets::add))
             .route(
                 "/{id}/secrets/{secret}/disable",

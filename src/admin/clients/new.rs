@@ -8,6 +8,7 @@ use crate::access::{Permission, Record};
 use crate::admin::auth::{SignedIn, flash_and_redirect};
 use crate::admin::form::{FieldErrors, FormData};
 use crate::admin::{Layout, keep_refusals, render};
+use crate::clients::delivery::Delivery;
 use crate::clients::{self, ClientError};
 use crate::domain::secret::random_hex;
 use crate::domain::{ApplicationType, Grants};
@@ -74,7 +75,10 @@ pub async fn form(
         });
     };
     let options = Options::load(&session, &state, None).await?;
+    let me = session.user.id.to_string();
+    let yours = owner == me || options.self_service_owner.is_some();
     let values = Values {
+        deliver: Delivery::default_for(yours).as_str().to_owned(),
         active: true,
         app_type: kind.as_str().to_owned(),
         grants: kind
@@ -112,7 +116,12 @@ pub async fn create(
         _ => random_hex(16),
     };
     let mut errors = FieldErrors::default();
-    let Some(spec) = values.parse(&options, &Grants::from_stored(""), &mut errors) else {
+    let delivery = match values.deliver.trim() {
+        "" => Some(Delivery::Show),
+        raw => errors.check("deliver", Delivery::parse(raw)),
+    };
+    let parsed = values.parse(&options, &Grants::from_stored(""), &mut errors);
+    let (Some(spec), Some(delivery)) = (parsed, delivery) else {
         return page(values, errors, options, creation_key).render(&session, &state, TITLE.into());
     };
     session.require(
@@ -125,12 +134,28 @@ pub async fn create(
 
     let (actor, now) = (session.actor(&req), state.now());
     let key = creation_key.clone();
+    let ttl = state.settings.credential_link_ttl;
     let result = crate::db::run(&state.pool, move |conn| {
-        keep_refusals(clients::register(conn, &spec, Some(&key), &actor, now))
+        keep_refusals(match delivery {
+            Delivery::Show => clients::register(conn, &spec, Some(&key), &actor, now),
+            Delivery::Owner => {
+                clients::register_for_owner(conn, &spec, Some(&key), ttl, &actor, now)
+                    .map(|client| (client, None))
+            }
+        })
     })
     .await?;
     state.mail_queued();
     match result {
+        Ok((client, None)) if delivery == Delivery::Owner && client.confidential => {
+            tracing::info!(client_id = %client.client_id, "OAuth application created; credentials sent to the owner");
+            let message = format!(
+                "Created {}. Its owner was sent a one-time link to collect the client secret; \
+                 the application cannot authenticate until they do.",
+                client.name
+            );
+            flash_and_redirect(&state, &session, message, &view_url(client.id)).await
+        }
         Ok((client, secret)) => {
             tracing::info!(client_id = %client.client_id, "OAuth application created");
             render(&SecretPage {
@@ -148,7 +173,7 @@ pub async fn create(
         }
         Err(ClientError::AlreadyCreated(existing)) => {
             let message = "This form was already submitted: the application exists and its \
-                           secret was shown once, when it was created.";
+                           secret was shown (or sent to its owner) once, when it was created.";
             flash_and_redirect(&state, &session, message.to_owned(), &view_url(existing.id)).await
         }
         Err(rule) => {

@@ -8,7 +8,9 @@ use crate::admin::auth::{SignedIn, flash_and_redirect};
 use crate::admin::confirm::{Question, ask};
 use crate::admin::form::{CsrfForm, FormData};
 use crate::admin::{Layout, keep_refusals, render};
+use crate::clients::delivery::{Delivery, DeliveryError};
 use crate::clients::secrets::{self, SecretError};
+use crate::db::models::client::Client;
 use crate::db::models::client_secret;
 use crate::domain::{ExpireOld, PlainSecret};
 use crate::error::AppError;
@@ -35,17 +37,24 @@ struct AddPage {
     id: i64,
     name: String,
     choices: [(&'static str, &'static str); 4],
+    /// Which way the secret goes, checked on the form.
+    deliver: &'static str,
     error: Option<String>,
 }
 
 fn add_page(
     session: &SignedIn,
     state: &AppState,
-    id: i64,
-    name: String,
+    client: &Client,
     error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
+    let (id, name) = (client.id, client.name.clone());
+    // Nobody to send to, or the administrator is the owner: shown by default.
+    let owner_is_me = client
+        .owner_user_id
+        .is_none_or(|owner| owner == session.user.id);
     render(&AddPage {
+        deliver: Delivery::default_for(owner_is_me).as_str(),
         layout: Layout::signed_in(
             session,
             state,
@@ -71,7 +80,7 @@ pub async fn new(
         Permission::RotateSecret,
     )
     .await?;
-    add_page(&session, &state, client.id, client.name, None)
+    add_page(&session, &state, &client, None)
 }
 
 #[tracing::instrument(skip_all, fields(admin = %session.user.username))]
@@ -93,11 +102,39 @@ pub async fn add(
     .await?;
     let expire_old = match ExpireOld::parse(form.get("expire_old")) {
         Ok(choice) => choice,
-        Err(why) => return add_page(&session, &state, client.id, client.name, Some(why.0)),
+        Err(why) => return add_page(&session, &state, &client, Some(why.0)),
+    };
+    let delivery = match form.get("deliver") {
+        "" => Delivery::Show,
+        raw => match Delivery::parse(raw) {
+            Ok(delivery) => delivery,
+            Err(why) => return add_page(&session, &state, &client, Some(why.0)),
+        },
     };
     let actor = session.actor(&req);
     let now = state.now();
     let id = client.id;
+    if delivery == Delivery::Owner {
+        let ttl = state.settings.credential_link_ttl;
+        let result = crate::db::run(&state.pool, move |conn| {
+            let send = crate::clients::delivery::send_secret;
+            keep_refusals(send(conn, id, expire_old, ttl, &actor, now))
+        })
+        .await?;
+        state.mail_queued();
+        return match result {
+            Ok(client) => {
+                let message = format!(
+                    "The owner of {} was sent a one-time link to collect the new secret; \
+                     nothing changes to the current secrets until they do.",
+                    client.name
+                );
+                flash_and_redirect(&state, &session, message, &view_url(client.id)).await
+            }
+            Err(DeliveryError::NoClient) => Err(AppError::NotFound),
+            Err(rule) => add_page(&session, &state, &client, Some(rule.to_string())),
+        };
+    }
     let result = crate::db::run(&state.pool, move |conn| {
         keep_refusals(secrets::add(conn, id, expire_old, &actor, now))
     })
@@ -115,13 +152,7 @@ pub async fn add(
             })
         }
         Err(SecretError::NoClient) => Err(AppError::NotFound),
-        Err(rule) => add_page(
-            &session,
-            &state,
-            client.id,
-            client.name,
-            Some(rule.to_string()),
-        ),
+        Err(rule) => add_page(&session, &state, &client, Some(rule.to_string())),
     }
 }
 

@@ -8,6 +8,7 @@ use crate::clock::display_time;
 use crate::db::models::audit_event::AuditEvent;
 use crate::db::models::client::Client;
 use crate::db::models::client_secret::{self, ClientSecret};
+use crate::db::models::credential_delivery::CredentialDelivery;
 use crate::db::models::scope::{self, CatalogScope};
 use crate::db::models::{organization, user};
 use crate::error::AppError;
@@ -63,6 +64,25 @@ impl SecretInfo {
     }
 }
 
+/// A credentials link the owner has not used yet: when it was sent, and until when it works.
+pub struct Awaiting {
+    pub sent: String,
+    pub expires: String,
+    pub expired: bool,
+    pub for_new_application: bool,
+}
+
+impl Awaiting {
+    fn of(link: &CredentialDelivery, now: NaiveDateTime) -> Self {
+        Self {
+            sent: display_time(link.created_at),
+            expires: display_time(link.expires_at),
+            expired: !link.open_at(now),
+            for_new_application: link.purpose == "application",
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "admin/oauth_applications/show.html")]
 struct ShowPage {
@@ -79,6 +99,7 @@ struct ShowPage {
     updated: String,
     last_used: String,
     secrets: Vec<SecretInfo>,
+    awaiting: Option<Awaiting>,
     history: Vec<HistoryEntry>,
     usage: crate::admin::usage::ApplicationUsage,
 }
@@ -97,7 +118,7 @@ pub async fn show(
     .await?;
     let (id, org_id, owner_id) = (client.id, client.organization_id, client.owner_user_id);
     let now = state.now();
-    let (organization, owner, secrets, scopes, history) =
+    let (organization, owner, secrets, scopes, history, waiting) =
         crate::db::query(&state.pool, move |conn| {
             let organization = organization::get(conn, org_id)?
                 .map(|o| o.name)
@@ -112,6 +133,7 @@ pub async fn show(
                 client_secret::list_for_client(conn, id)?,
                 scope::for_client(conn, id)?,
                 audit::history(conn, AuditAction::CLIENT_CHANGES, id, HISTORY)?,
+                crate::clients::delivery::waiting(conn, id)?,
             ))
         })
         .await?;
@@ -135,6 +157,7 @@ pub async fn show(
             .into_iter()
             .map(|s| SecretInfo::of(s, now))
             .collect(),
+        awaiting: waiting.map(|link| Awaiting::of(&link, now)),
         history: history.into_iter().map(HistoryEntry::from).collect(),
         usage,
     })

@@ -88,7 +88,7 @@ pub async fn save(
     session.require(Permission::ManageCatalog, Record::Installation)?;
     let mut rows = Vec::new();
     let mut parsed = Vec::new();
-    for event in Event::ALL {
+    for event in Event::ALL.into_iter().filter(|e| e.has_rule()) {
         let name = event.as_str();
         let enabled = form.checked(&format!("{name}.enabled"));
         let notify_owner = form.checked(&format!("{name}.owner"));

@@ -392,6 +392,8 @@ pub struct GridFilter {
     pub active: Option<bool>,
     pub grant: Option<crate::domain::GrantType>,
     pub app_type: Option<ApplicationType>,
+    /// Only applications whose owner has not yet collected the credentials sent to them.
+    pub awaiting_credentials: bool,
     /// What the viewer may see at all; `None` is everything.
     pub visible: Option<Visible>,
 }
@@ -458,6 +460,17 @@ macro_rules! grid_query {
         }
         if let Some(app_type) = filter.app_type {
             query = query.filter(clients::app_type.eq(app_type.as_str()));
+        }
+        if filter.awaiting_credentials {
+            use crate::db::schema::credential_deliveries as links;
+            query = query.filter(
+                clients::id.eq_any(
+                    links::table
+                        .filter(links::collected_at.is_null())
+                        .filter(links::invalidated_at.is_null())
+                        .select(links::client_id),
+                ),
+            );
         }
         if let Some(visible) = &filter.visible {
             let in_organizations = clients::organization_id.eq_any(visible.organizations.clone());

@@ -7,6 +7,7 @@ pub mod change_counter;
 pub mod client;
 pub mod client_secret;
 pub mod consent;
+pub mod credential_delivery;
 pub mod mail_outbox;
 pub mod notice_rule;
 pub mod notice_template;
