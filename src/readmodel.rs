@@ -66,8 +66,8 @@ struct CachedSecret {
 
 /// An application as the token endpoint needs it.
 pub struct Entry {
-    pub client: Client,
-    pub owner: Option<User>,
+    pub client: Arc<Client>,
+    pub owner: Option<Arc<User>>,
     secrets: Vec<CachedSecret>,
     /// Last Used At as this process knows it, in seconds since the epoch.
     last_used: AtomicI64,
@@ -340,9 +340,9 @@ fn load(conn: &mut DbConn) -> diesel::QueryResult<Snapshot> {
                     .map_or(i64::MIN / 2, |at| at.and_utc().timestamp());
                 let entry = Entry {
                     secrets: secrets.remove(&client.id).unwrap_or_default(),
-                    owner,
+                    owner: owner.map(Arc::new),
                     last_used: AtomicI64::new(last_used),
-                    client,
+                    client: Arc::new(client),
                 };
                 (entry.client.client_id.clone(), Arc::new(entry))
             })

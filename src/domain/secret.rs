@@ -132,9 +132,14 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Random identifier for things that are public but must not be guessable (client ids, jti).
 pub fn random_hex(bytes: usize) -> String {
-    (0..bytes)
-        .map(|_| format!("{:02x}", rand::random::<u8>()))
-        .collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(bytes * 2);
+    for _ in 0..bytes {
+        let byte: u8 = rand::random();
+        hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    hex
 }
 
 #[cfg(test)]
@@ -198,5 +203,16 @@ mod tests {
         );
         assert!(hash.matches(&SecretHash::of("abc")));
         assert!(!hash.matches(&SecretHash::of("abd")));
+    }
+
+    #[test]
+    fn random_hex_is_two_lowercase_digits_per_byte() {
+        let id = random_hex(16);
+        assert_eq!(id.len(), 32);
+        assert!(
+            id.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        );
+        assert_ne!(id, random_hex(16));
     }
 }

@@ -56,8 +56,9 @@ pub enum PublicClients {
 
 /// A client that proved who it is, with the user its `client_credentials` tokens act for.
 pub struct AuthenticatedClient {
-    pub client: Client,
-    pub owner: Option<User>,
+    /// Shared with the in-memory copy when authenticated from it: nothing is copied.
+    pub client: Arc<Client>,
+    pub owner: Option<Arc<User>>,
     /// Which of the application's secrets was presented; none for a public client.
     pub secret_id: Option<i64>,
     /// The in-memory entry it was authenticated from, if it was; it keeps Last Used At's
@@ -217,7 +218,7 @@ pub async fn authenticate(
         throttle::succeeded(&holds);
         crate::oauth::cors::remember(req, entry.client.origins());
         return Ok(AuthenticatedClient {
-            client: entry.client.clone(),
+            client: Arc::clone(&entry.client),
             owner: entry.owner.clone(),
             secret_id: Some(secret_id),
             cached: Some(entry),
@@ -238,8 +239,8 @@ pub async fn authenticate(
         Ok((found, secret_id)) => {
             crate::oauth::cors::remember(req, found.client.origins());
             return Ok(AuthenticatedClient {
-                client: found.client,
-                owner: found.owner,
+                client: Arc::new(found.client),
+                owner: found.owner.map(Arc::new),
                 secret_id,
                 cached: None,
             });

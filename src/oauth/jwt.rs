@@ -23,29 +23,34 @@ const MAX_TOKEN_LEN: usize = 4096;
 /// acts for — the application's owner, or the user who signed in — and `tessera_kind` says
 /// whether that user is a back-office user or a customer, so a resource server can tell the
 /// two audiences apart without a lookup.
+///
+/// Verified claims own their strings; claims being signed may borrow them
+/// (`AccessClaims<&str>`), so issuing a token copies nothing it already has.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccessClaims {
-    pub iss: String,
-    pub sub: String,
-    pub aud: String,
-    pub client_id: String,
+pub struct AccessClaims<S = String> {
+    pub iss: S,
+    pub sub: S,
+    pub aud: S,
+    pub client_id: S,
     pub iat: i64,
     pub nbf: i64,
     pub exp: i64,
-    pub jti: String,
-    pub scope: String,
-    pub tessera_user: String,
-    pub tessera_kind: String,
+    pub jti: S,
+    pub scope: S,
+    pub tessera_user: S,
+    pub tessera_kind: S,
 }
 
 /// Signs the claims as an RFC 9068 JWT with `key`.
-pub fn sign(key: &SigningKey, claims: &AccessClaims) -> Result<String, KeyError> {
+pub fn sign<S: Serialize>(key: &SigningKey, claims: &AccessClaims<S>) -> Result<String, KeyError> {
     let payload = serde_json::to_vec(claims).map_err(|_| KeyError::Sign)?;
-    let mut token = String::with_capacity(1024);
+    let encoded = |bytes: usize| base64::encoded_len(bytes, false).unwrap_or(0);
+    let mut token = String::with_capacity(key.jws_header.len() + 1 + encoded(payload.len()));
     token.push_str(&key.jws_header);
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(payload, &mut token);
     let signature = key.sign(token.as_bytes())?;
+    token.reserve_exact(1 + encoded(signature.len()));
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(signature, &mut token);
     Ok(token)

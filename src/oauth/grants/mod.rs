@@ -86,18 +86,19 @@ pub fn signed_access_token(
     let keys = state.signing_keys()?;
     let lifetime = access_token_lifetime(state, client);
     let iat = now.and_utc().timestamp();
+    let (scope, user_id) = (scope.to_string(), user.id.to_string());
     let claims = AccessClaims {
-        iss: state.settings.issuer.clone(),
-        sub,
-        aud: state.settings.issuer.clone(),
-        client_id: client.client_id.clone(),
+        iss: state.settings.issuer.as_str(),
+        sub: &sub,
+        aud: state.settings.issuer.as_str(),
+        client_id: &client.client_id,
         iat,
         nbf: iat,
         exp: iat + lifetime,
-        jti,
-        scope: scope.to_string(),
-        tessera_user: user.id.to_string(),
-        tessera_kind: user.kind().as_str().to_owned(),
+        jti: &jti,
+        scope: &scope,
+        tessera_user: &user_id,
+        tessera_kind: user.kind().as_str(),
     };
     Ok((jwt::sign(keys.signer(), &claims)?, lifetime))
 }
