@@ -87,12 +87,25 @@ pub async fn open(
         .insert_header((header::LOCATION, COLLECT_PAGE))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
         .finish();
-    if let Some(token) = LinkToken::parse(&path) {
-        let cookie = link_cookie(token.expose().to_owned(), state.settings.secure_cookies());
-        response
-            .add_cookie(&cookie)
-            .map_err(|e| AuthorizeError::Internal(format!("cannot set a cookie: {e}")))?;
-    }
+    let secure = state.settings.secure_cookies();
+    // A link that cannot be one replaces whatever link this browser opened before, so the
+    // page that follows speaks of this one.
+    let cookie = match LinkToken::parse(&path) {
+        Some(token) => {
+            let mut cookie = link_cookie(token.expose().to_owned(), secure);
+            let lifetime = state.settings.credential_link_ttl.num_seconds();
+            cookie.set_max_age(actix_web::cookie::time::Duration::seconds(lifetime));
+            cookie
+        }
+        None => {
+            let mut cookie = link_cookie(String::new(), secure);
+            cookie.make_removal();
+            cookie
+        }
+    };
+    response
+        .add_cookie(&cookie)
+        .map_err(|e| AuthorizeError::Internal(format!("cannot set a cookie: {e}")))?;
     Ok(response)
 }
 

@@ -54,7 +54,7 @@ fn is_oauth(req: &HttpRequest) -> bool {
 
 fn bad_request(req: &HttpRequest, why: &str) -> actix_web::Error {
     tracing::debug!(
-        path = req.path(),
+        path = crate::logging::loggable_path(req.path()),
         error = why,
         "request refused: cannot read it"
     );

@@ -18,6 +18,16 @@ use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
+/// A request path as the log may show it: a credentials link's one-time token is cut off.
+pub fn loggable_path(path: &str) -> &str {
+    use crate::domain::secret::COLLECT_PATH;
+    if path.starts_with(COLLECT_PATH) {
+        COLLECT_PATH
+    } else {
+        path
+    }
+}
+
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// The default filter when `RUST_LOG` is not set.
@@ -85,7 +95,7 @@ pub async fn request_id(
     );
     req.extensions_mut().insert(RequestSpan(span.clone()));
     let method = req.method().clone();
-    let path = req.path().to_owned();
+    let path = loggable_path(req.path()).to_owned();
     let mut response = next.call(req).instrument(span.clone()).await?;
     tracing::debug!(
         parent: &span,
@@ -249,5 +259,19 @@ where
         let mut text = serde_json::Value::Object(line).to_string();
         text.push('\n');
         let _ = self.make_writer.make_writer().write_all(text.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_credentials_link_token_never_reaches_the_log() {
+        let token = "a".repeat(43);
+        assert_eq!(
+            super::loggable_path(&format!("/credentials/{token}")),
+            "/credentials/"
+        );
+        assert_eq!(super::loggable_path("/credentials"), "/credentials");
+        assert_eq!(super::loggable_path("/oauth2-token"), "/oauth2-token");
     }
 }

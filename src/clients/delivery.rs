@@ -99,13 +99,16 @@ pub enum DeliveryError {
     #[error("This link does not work any more. Ask your administrator to send you a new one.")]
     DeadLink,
     #[error(
-        "This application already has {max} working secrets. Ask your administrator to disable one and send you a new link.",
+        "This application already has {max} working secrets. Ask your administrator to disable one, then open this link again.",
         max = secrets::MAX_LIVE
     )]
     TooManySecrets,
     /// A secret cannot be added to the application now.
     #[error(transparent)]
     Secret(SecretError),
+    /// Another administrator sent a link for the same application at the same moment.
+    #[error("Another link was sent for this application just now: reload the page.")]
+    SentMeanwhile,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -157,7 +160,14 @@ pub(super) fn send(
             created_at: now,
             expires_at,
         },
-    )?;
+    )
+    .map_err(|e| {
+        if crate::db::is_unique_violation(&e) {
+            DeliveryError::SentMeanwhile
+        } else {
+            DeliveryError::Database(e)
+        }
+    })?;
     let until = display_time(expires_at);
     let change = format!("{} (the link works once, until {until})", purpose.change());
     let url = crate::mail::templates::collect_url(token.expose());

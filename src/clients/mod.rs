@@ -9,7 +9,7 @@ use crate::audit::{self, Actor, AuditAction};
 use crate::db::DbConn;
 use crate::db::models::client::{self, Client, ClientChangeset, NewClient};
 use crate::db::models::scope::{self as catalog, CatalogScope};
-use crate::db::models::{organization, refresh_token, user};
+use crate::db::models::{credential_delivery, organization, refresh_token, user};
 use crate::domain::secret::random_hex;
 use crate::domain::{
     ApplicationType, ClientName, GrantType, Grants, Lifetime, Origins, PlainSecret, RedirectUris,
@@ -387,6 +387,10 @@ pub fn update(
         {
             client::cut_off_tokens(conn, id, now)?;
             refresh_token::revoke_for_client(conn, id, now)?;
+        }
+        // A link sent to the previous owner must not come back to life if they own it again.
+        if existing.owner_user_id != spec.owner_user_id {
+            credential_delivery::invalidate_for_client(conn, id, now)?;
         }
         catalog::set_for_client(conn, id, &scopes.iter().map(|s| s.id).collect::<Vec<_>>())?;
         let updated = client::get(conn, id)?.ok_or(ClientError::NotFound)?;

@@ -382,6 +382,45 @@ async fn a_new_link_kills_the_old_one_at_once(backend: Backend) {
 }
 both_backends!(a_new_link_kills_the_old_one_at_once);
 
+/// Hands application `id` to `owner_id` through the service, as the edit form does.
+fn hand_over(app: &TestApp, id: i64, owner_id: i64) {
+    let row = app.application_row(id).expect("the application");
+    let spec = tessera::clients::ClientSpec {
+        active: row.active,
+        app_type: row.app_type(),
+        ..tessera::clients::ClientSpec::legacy(
+            row.organization_id,
+            tessera::domain::ClientName::parse(&row.name).unwrap(),
+            row.grants(),
+            Some(owner_id),
+            row.frontend,
+        )
+    };
+    tessera::clients::update(&mut app.conn(), id, &spec, &actor(), app.clock.now()).unwrap();
+}
+
+/// A link is bound to the owner it was sent to: handing the application to someone else
+/// ends it for good, and handing it back does not revive it (ASVS 2.7.1).
+async fn a_new_owner_ends_the_link_sent_to_the_previous_one(backend: Backend) {
+    let (app, sink) = mailing_app(backend).await;
+    let first = owner(&app);
+    let id = create_sent(&app, "Handed robot", first.id).await;
+    let (link, _) = link_in_message(&sink, 1).await;
+    let person = browser();
+    sign_in_through(&person, &app, &link, ("owner", OWNER_PASSWORD)).await;
+
+    let heir = app.create_user("heir", OWNER_PASSWORD, "backoffice", false);
+    hand_over(&app, id, heir.id);
+    hand_over(&app, id, first.id);
+    assert_dead(open_link(&person, &app, &link).await).await;
+    let page = app.get(&application_path(id)).await.text().await.unwrap();
+    assert!(
+        !page.contains("not yet collected"),
+        "no link is open any more: {page}"
+    );
+}
+both_backends!(a_new_owner_ends_the_link_sent_to_the_previous_one);
+
 async fn two_collections_at_once_make_one_secret(backend: Backend) {
     let (app, sink) = mailing_app(backend).await;
     let owner = owner(&app);

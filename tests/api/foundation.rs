@@ -201,7 +201,8 @@ async fn readiness_fails_while_the_database_refuses_connections_and_health_does_
     let tessera::db::DatabaseUrl::Postgres(url) = &app.state.settings.database_url else {
         unreachable!("a PostgreSQL app");
     };
-    let name = url.rsplit('/').next().unwrap().to_owned();
+    let path = url.split('?').next().unwrap();
+    let name = path.rsplit('/').next().unwrap().to_owned();
     let mut admin = PgConnection::establish(&admin_url).unwrap();
     diesel::sql_query(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
         .execute(&mut admin)
@@ -230,7 +231,7 @@ async fn readiness_fails_while_a_due_notice_waits_for_a_hung_mail_worker(backend
         drop(held);
     });
     let app = TestApp::builder(backend)
-        .setting("TESSERA_SMTP_URL", &format!("smtp://127.0.0.1:{port}"))
+        .setting("TESSERA_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
         .spawn()
         .await;
     assert_eq!(app.get("/readyz").await.status(), 200);

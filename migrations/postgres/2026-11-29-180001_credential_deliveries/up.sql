@@ -18,3 +18,6 @@ CREATE TABLE credential_deliveries (
     invalidated_at TIMESTAMP
 );
 CREATE INDEX credential_deliveries_client ON credential_deliveries (client_id);
+-- At most one open link per application, even when two are sent at the same moment.
+CREATE UNIQUE INDEX credential_deliveries_one_open ON credential_deliveries (client_id)
+    WHERE collected_at IS NULL AND invalidated_at IS NULL;

@@ -8,10 +8,20 @@ pub enum Backend {
     Postgres,
 }
 
+/// `TESSERA_TEST_POSTGRES_URL`, over a plain connection unless it names an `sslmode`: the
+/// tests' server is local, and libpq's TLS library cleaning up at the test process's exit,
+/// while pool threads still hold connections, has aborted the run after every test passed.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("TESSERA_TEST_POSTGRES_URL")
+    let url = std::env::var("TESSERA_TEST_POSTGRES_URL")
         .ok()
-        .filter(|u| !u.is_empty())
+        .filter(|u| !u.is_empty())?;
+    Some(if url.contains("sslmode=") {
+        url
+    } else if url.contains('?') {
+        format!("{url}&sslmode=disable")
+    } else {
+        format!("{url}?sslmode=disable")
+    })
 }
 
 /// Runs the test `async fn $name(backend: Backend)` once per database, as the tests
@@ -55,10 +65,15 @@ impl PgDatabase {
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut conn)
             .expect("create the test database");
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url.as_str(), |(b, _)| b);
-        let url = format!("{base}/{name}");
+        let (address, query) = admin_url
+            .split_once('?')
+            .map_or((admin_url.as_str(), ""), |(a, q)| (a, q));
+        let base = address.rsplit_once('/').map_or(address, |(b, _)| b);
+        let url = if query.is_empty() {
+            format!("{base}/{name}")
+        } else {
+            format!("{base}/{name}?{query}")
+        };
         (Self { admin_url, name }, url)
     }
 }
