@@ -110,6 +110,17 @@ async fn save(
     .await
 }
 
+const RULES: &str = "/admin/emails/rules";
+
+/// Saves the notification rules with the boxes and fields `ticked` (any event not named is
+/// off), as an administrator does.
+async fn save_rules(app: &TestApp, csrf: &str, ticked: &[(&str, &str)]) {
+    let mut form = vec![("csrf_token", csrf)];
+    form.extend_from_slice(ticked);
+    let response = app.post_form(RULES, &form).await;
+    assert_eq!(response.status(), 303, "the rules are saved");
+}
+
 /// Waits until the mail worker has handled every queued row.
 async fn all_handled(app: &TestApp) -> Vec<OutboxMail> {
     for _ in 0..150 {
@@ -169,18 +180,16 @@ both_backends!(an_edited_subject_reaches_the_owner_over_smtp_rfc_5321);
 async fn a_rule_with_a_fixed_address_sends_to_the_owner_and_to_it(backend: Backend) {
     let (app, sink, csrf) = app_with_sink(backend).await;
     let owner = create_owner(&app, "en");
-    let response = app
-        .post_form(
-            "/admin/emails/rules",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("application_added.enabled", "on"),
-                ("application_added.owner", "on"),
-                ("application_added.recipients", "security@example.com"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), 303);
+    save_rules(
+        &app,
+        &csrf,
+        &[
+            ("application_added.enabled", "on"),
+            ("application_added.owner", "on"),
+            ("application_added.recipients", "security@example.com"),
+        ],
+    )
+    .await;
     register(&app, owner);
     app.state.mail_queued();
 
@@ -195,10 +204,7 @@ async fn a_disabled_rule_sends_nothing(backend: Backend) {
     let (app, sink, csrf) = app_with_sink(backend).await;
     let owner = create_owner(&app, "en");
     // Every box left unticked: every event is off.
-    let response = app
-        .post_form("/admin/emails/rules", &[("csrf_token", csrf.as_str())])
-        .await;
-    assert_eq!(response.status(), 303);
+    save_rules(&app, &csrf, &[]).await;
     let (client, _) = register(&app, owner);
     deactivate(&app, &client);
 
@@ -583,19 +589,17 @@ async fn a_rule_naming_a_role_reaches_its_enabled_holders_in_the_applications_or
     let away = role_holder(&app, "away", default.id, Role::AppManager);
     user::set_enabled(&mut app.conn(), away, false, app.clock.now()).expect("disabled");
 
-    let response = app
-        .post_form(
-            "/admin/emails/rules",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("application_added.enabled", "on"),
-                ("application_added.owner", "on"),
-                ("application_added.role.app-manager", "on"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), 303);
-    let page = app.get("/admin/emails/rules").await.text().await.unwrap();
+    save_rules(
+        &app,
+        &csrf,
+        &[
+            ("application_added.enabled", "on"),
+            ("application_added.owner", "on"),
+            ("application_added.role.app-manager", "on"),
+        ],
+    )
+    .await;
+    let page = app.get(RULES).await.text().await.unwrap();
     assert!(
         page.contains(r#"name="application_added.role.app-manager" checked"#),
         "the saved rule shows its role ticked"
@@ -661,18 +665,16 @@ async fn the_override_address_also_takes_what_the_rules_address_elsewhere(backen
         .await;
     let csrf = app.signed_in_admin().await;
     let owner = create_owner(&app, "en");
-    let response = app
-        .post_form(
-            "/admin/emails/rules",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("application_added.enabled", "on"),
-                ("application_added.owner", "on"),
-                ("application_added.recipients", "security@example.com"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), 303);
+    save_rules(
+        &app,
+        &csrf,
+        &[
+            ("application_added.enabled", "on"),
+            ("application_added.owner", "on"),
+            ("application_added.recipients", "security@example.com"),
+        ],
+    )
+    .await;
     register(&app, owner);
 
     let received = sink.wait_for(2).await;
