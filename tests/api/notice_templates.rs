@@ -90,12 +90,14 @@ fn subject(data: &str) -> String {
         .to_owned()
 }
 
-/// Saves a template through the form, as an administrator does.
-async fn save(
+/// Submits the template editor's form with `action` (`save`, `preview` or `send_test`), as
+/// an administrator does.
+async fn submit(
     app: &TestApp,
     csrf: &str,
     path: &str,
     texts: (&str, &str, &str),
+    action: &str,
 ) -> reqwest::Response {
     app.post_form(
         path,
@@ -104,10 +106,20 @@ async fn save(
             ("subject", texts.0),
             ("body_text", texts.1),
             ("body_html", texts.2),
-            ("action", "save"),
+            ("action", action),
         ],
     )
     .await
+}
+
+/// Saves a template through the form.
+async fn save(
+    app: &TestApp,
+    csrf: &str,
+    path: &str,
+    texts: (&str, &str, &str),
+) -> reqwest::Response {
+    submit(app, csrf, path, texts, "save").await
 }
 
 const RULES: &str = "/admin/emails/rules";
@@ -421,18 +433,18 @@ async fn preview_renders_sample_values_and_send_test_reaches_the_administrator(b
     assert!(page.contains(
         "data-testid=\"preview-subject\">OAuth application on your account deactivated<"
     ));
-    let previewed = app
-        .post_form(
-            &format!("{TEMPLATE}/en"),
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("subject", "Preview of {{ application }}"),
-                ("body_text", "Owner {{ owner_name }}"),
-                ("body_html", "<b>{{ organization }}</b>"),
-                ("action", "preview"),
-            ],
-        )
-        .await;
+    let previewed = submit(
+        &app,
+        &csrf,
+        &format!("{TEMPLATE}/en"),
+        (
+            "Preview of {{ application }}",
+            "Owner {{ owner_name }}",
+            "<b>{{ organization }}</b>",
+        ),
+        "preview",
+    )
+    .await;
     assert_eq!(previewed.status(), 200);
     let page = previewed.text().await.expect("body");
     assert!(page.contains("data-testid=\"preview-subject\">Preview of Sample application<"));
@@ -444,18 +456,18 @@ async fn preview_renders_sample_values_and_send_test_reaches_the_administrator(b
         "a preview saves nothing"
     );
 
-    let sent = app
-        .post_form(
-            &format!("{TEMPLATE}/en"),
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("subject", "Test of {{ application }}"),
-                ("body_text", "Owner {{ owner_name }}"),
-                ("body_html", "<b>{{ organization }}</b>"),
-                ("action", "send_test"),
-            ],
-        )
-        .await;
+    let sent = submit(
+        &app,
+        &csrf,
+        &format!("{TEMPLATE}/en"),
+        (
+            "Test of {{ application }}",
+            "Owner {{ owner_name }}",
+            "<b>{{ organization }}</b>",
+        ),
+        "send_test",
+    )
+    .await;
     assert_eq!(sent.status(), 303);
     let received = sink.wait_for(1).await;
     assert_eq!(
