@@ -6,8 +6,8 @@
 # RS256 against the stand-in's RS256 (the RSA-2048 signing limit), ES256 under a flood of
 # wrong passwords, and two Tessera servers on one database.
 #
-#   bench/token.sh                         # everything, 50 connections, 10 s per run
-#   DURATION=5s ROUNDS=1 bench/token.sh    # shorter
+#   bench/token.sh                         # everything, 50 connections, 5 s per slice
+#   DURATION=3s ROUNDS=2 bench/token.sh    # shorter
 #   BACKENDS=sqlite bench/token.sh         # one database
 #   RUNS="es256" bench/token.sh            # some of: es256 rs256 flood two
 #   BIN=/tmp/tessera bench/token.sh        # another build, as it is (A B A B comparisons)
@@ -21,9 +21,9 @@ cd "$(dirname "$0")/.."
 
 CONNECTIONS="${CONNECTIONS:-50}"
 THREADS="${THREADS:-2}"
-DURATION="${DURATION:-10s}"
+DURATION="${DURATION:-5s}"
 WARMUP="${WARMUP:-2s}"
-ROUNDS="${ROUNDS:-2}"
+ROUNDS="${ROUNDS:-6}"
 BACKENDS="${BACKENDS:-sqlite postgres}"
 RUNS="${RUNS:-es256 rs256 flood two}"
 FLOOD_CONNECTIONS="${FLOOD_CONNECTIONS:-10}"
@@ -181,6 +181,21 @@ measure() {
     us="$(awk -v t=$((after - before)) -v hz="$TICKS" -v n="$requests" \
         'BEGIN { printf "%.1f", n ? t * 1e6 / hz / n : 0 }')"
     row "$name" "$rps" "$p50" "$p99" "$us" "$(awk -v k="$rss" 'BEGIN { printf "%.1f MiB", k / 1024 }')" "$errors"
+    LAST_RPS=$rps LAST_US=$us
+}
+
+# Prints the median (and the range) of the rounds' "tokens/s-ratio CPU-ratio" pairs.
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+summarize_ratios() {
+    local name="$1"
+    shift
+    local tokens cpu low high
+    tokens="$(printf '%s\n' "$@" | cut -d' ' -f1 | median)"
+    cpu="$(printf '%s\n' "$@" | cut -d' ' -f2 | median)"
+    low="$(printf '%s\n' "$@" | cut -d' ' -f1 | sort -n | head -n1)"
+    high="$(printf '%s\n' "$@" | cut -d' ' -f1 | sort -n | tail -n1)"
+    printf '%-34s tokens/s %.2fx (median of %d, %s to %s), CPU per token %.2fx\n' \
+        "$name" "$tokens" "$#" "$low" "$high" "$cpu"
 }
 
 has() { [[ " $RUNS " == *" $1 "* ]]; }
@@ -191,14 +206,21 @@ for backend in $BACKENDS; do
     prepare "$backend" "$backend"
     write_script "$WORK/cc.lua" "grant_type=client_credentials"
     if has es256; then
+        # Both servers stay up and take turns, so each pair of slices sees the same machine.
+        start_standin ES256 "$WORK/standin.log"
+        standin_pid=$SERVER_PID standin_url=$URL
+        start_tessera ES256 "$WORK/$backend-es256.log"
+        ratios=()
         for round in $(seq "$ROUNDS"); do
-            start_standin ES256 "$WORK/standin.log"
-            measure "$URL" "$WORK/cc.lua" "stand-in ES256 ($round)" "$SERVER_PID"
-            stop "$SERVER_PID"
-            start_tessera ES256 "$WORK/$backend-es256.log"
+            measure "$standin_url" "$WORK/cc.lua" "stand-in ES256 ($round)" "$standin_pid"
+            standin_rps=$LAST_RPS standin_us=$LAST_US
             measure "$URL" "$WORK/cc.lua" "$backend ES256 ($round)" "$SERVER_PID"
-            stop "$SERVER_PID"
+            ratios+=("$(awk -v a="$LAST_RPS" -v b="$standin_rps" -v c="$LAST_US" -v d="$standin_us" \
+                'BEGIN { printf "%.3f %.3f", a / b, c / d }')")
         done
+        stop "$standin_pid"
+        stop "$SERVER_PID"
+        summarize_ratios "$backend ES256 / stand-in" "${ratios[@]}"
     fi
     if has rs256; then
         start_standin RS256 "$WORK/standin.log"
