@@ -31,13 +31,14 @@ use crate::db::models::user::User;
 use crate::db::{self, DatabaseUrl, DbConn};
 use crate::domain::SecretHash;
 use crate::domain::secret::constant_time_eq;
+use arc_swap::{ArcSwap, Guard};
 use chrono::NaiveDateTime;
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 /// A copy not confirmed against the database for this long is not used.
@@ -74,6 +75,17 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// An application read from the database for one request, outside the copy: it keeps
+    /// no secrets, and Last Used At is the row's.
+    pub fn read(client: Client, owner: Option<User>) -> Self {
+        Self {
+            last_used: AtomicI64::new(last_used_seconds(&client)),
+            client: Arc::new(client),
+            owner: owner.map(Arc::new),
+            secrets: Vec::new(),
+        }
+    }
+
     /// The id of the live secret `presented` is the hash of. Every live secret is compared,
     /// in constant time, without stopping at a match.
     pub fn matching_secret(&self, presented: &SecretHash, now: NaiveDateTime) -> Option<i64> {
@@ -87,16 +99,16 @@ impl Entry {
         matched
     }
 
-    /// Whether this request writes Last Used At: the first one after a minute does, the
-    /// others of that minute do not.
-    /// The stored Last Used At was newer than this copy knew (another request wrote it from
-    /// the database path before the copy was refreshed): the next write waits a minute from
-    /// it, as the row's own condition does.
+    /// The stored Last Used At was newer than this entry knew (another request wrote it
+    /// before the copy was refreshed): the next write waits a minute from it, as the row's
+    /// own condition does.
     pub fn note_last_used(&self, at: NaiveDateTime) {
         self.last_used
             .store(at.and_utc().timestamp(), Ordering::Release);
     }
 
+    /// Whether this request writes Last Used At: the first one after a minute does, the
+    /// others of that minute do not.
     pub fn claim_last_used(&self, now: NaiveDateTime) -> bool {
         let now = now.and_utc().timestamp();
         let last = self.last_used.load(Ordering::Acquire);
@@ -106,6 +118,13 @@ impl Entry {
                 .compare_exchange(last, now, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
     }
+}
+
+/// Last Used At in seconds since the epoch; never used counts as long ago.
+fn last_used_seconds(client: &Client) -> i64 {
+    client
+        .last_used_at
+        .map_or(i64::MIN / 2, |at| at.and_utc().timestamp())
 }
 
 /// One consistent copy, with the counter value it was read at.
@@ -127,7 +146,8 @@ impl Snapshot {
 
 pub struct ReadModel {
     changes: Arc<Changes>,
-    snapshot: RwLock<Arc<Snapshot>>,
+    /// Read by every token request without a lock or a reference count of its own.
+    snapshot: ArcSwap<Snapshot>,
     epoch: Instant,
     /// When the copy was last confirmed current, in milliseconds since `epoch`.
     confirmed_at: AtomicU64,
@@ -138,7 +158,7 @@ impl ReadModel {
     pub fn new(changes: Arc<Changes>) -> Arc<Self> {
         Arc::new(Self {
             changes,
-            snapshot: RwLock::new(Arc::new(Snapshot::empty())),
+            snapshot: ArcSwap::from_pointee(Snapshot::empty()),
             epoch: Instant::now(),
             confirmed_at: AtomicU64::new(0),
             stop: AtomicBool::new(false),
@@ -151,8 +171,8 @@ impl ReadModel {
 
     /// The copy, if it may be used now: loaded, at least as new as every change this process
     /// knows of, and confirmed against the database a moment ago.
-    fn fresh(&self) -> Option<Arc<Snapshot>> {
-        let snapshot = self.snapshot.read().ok()?.clone();
+    fn fresh(&self) -> Option<Guard<Arc<Snapshot>>> {
+        let snapshot = self.snapshot.load();
         let age = self
             .millis(Instant::now())
             .saturating_sub(self.confirmed_at.load(Ordering::Acquire));
@@ -167,7 +187,7 @@ impl ReadModel {
 
     /// The scopes of the metadata document, when the copy may be used.
     pub fn scopes(&self) -> Option<Arc<BTreeSet<String>>> {
-        self.fresh().map(|s| s.scopes.clone())
+        self.fresh().map(|s| Arc::clone(&s.scopes))
     }
 
     /// Starts the refresher on a connection of its own; it stops when the guard is dropped.
@@ -244,21 +264,21 @@ impl ReadModel {
         }
     }
 
+    /// The counter value the copy was read at.
+    fn held(&self) -> i64 {
+        self.snapshot.load().counter
+    }
+
     /// Reads the counter and reloads the copy when it is behind. `Ok(false)` when this process
     /// announced a change the database does not show yet.
     fn check(&self, conn: &mut DbConn, started: Instant) -> diesel::QueryResult<bool> {
         let counter = change_counter::read(conn)?;
-        let held = self.snapshot.read().map(|s| s.counter).unwrap_or(-1);
-        if counter > held {
+        if counter > self.held() {
             // Another server changed something: stop using the old copy before reloading.
             self.changes.required.fetch_max(counter, Ordering::AcqRel);
-            let snapshot = load(conn)?;
-            if let Ok(mut slot) = self.snapshot.write() {
-                *slot = Arc::new(snapshot);
-            }
+            self.snapshot.store(Arc::new(load(conn)?));
         }
-        let held = self.snapshot.read().map(|s| s.counter).unwrap_or(-1);
-        let caught_up = held >= self.changes.required();
+        let caught_up = self.held() >= self.changes.required();
         if caught_up {
             self.confirmed_at
                 .store(self.millis(started), Ordering::Release);
@@ -269,7 +289,7 @@ impl ReadModel {
     /// A change announced here never became visible: its commit failed. The copy is as new
     /// as the database.
     fn give_up_waiting(&self) {
-        let held = self.snapshot.read().map(|s| s.counter).unwrap_or(-1);
+        let held = self.held();
         let required = self.changes.required();
         if held < required {
             let _ = self.changes.required.compare_exchange(
@@ -335,13 +355,10 @@ fn load(conn: &mut DbConn) -> diesel::QueryResult<Snapshot> {
         let clients = rows
             .into_iter()
             .map(|(client, owner)| {
-                let last_used = client
-                    .last_used_at
-                    .map_or(i64::MIN / 2, |at| at.and_utc().timestamp());
                 let entry = Entry {
                     secrets: secrets.remove(&client.id).unwrap_or_default(),
                     owner: owner.map(Arc::new),
-                    last_used: AtomicI64::new(last_used),
+                    last_used: AtomicI64::new(last_used_seconds(&client)),
                     client: Arc::new(client),
                 };
                 (entry.client.client_id.clone(), Arc::new(entry))

@@ -52,8 +52,10 @@ pub fn reserve<'a>(
     let user_key = format!("user:{username}");
     let address_key = format!("ip:{}", ip.unwrap_or("-"));
     let holds = [
-        state.sign_in_by_user.hold(&user_key, OnSuccess::Clear),
-        state.sign_in_by_address.hold(&address_key, OnSuccess::Keep),
+        state
+            .sign_in_by_user
+            .hold(user_key.clone(), OnSuccess::Clear),
+        state.sign_in_by_address.hold(address_key, OnSuccess::Keep),
     ];
     throttle::reserve(now, holds).map_err(|wait| {
         let what = match state.sign_in_by_user.retry_after(&user_key, now) {

@@ -20,6 +20,10 @@
 //! Memory is bounded: each throttle keeps at most `capacity` keys (hashed to 128 bits) and
 //! forgets the least recently failing one to make room, at O(1) per update.
 //!
+//! A throttle that remembers no key (no failure, no attempt in flight) is quiet: checking
+//! and clearing against it needs neither its lock nor the hash of the key, so the usual
+//! request, from a client that does not fail, costs two atomic reads.
+//!
 //! Failures are also queued for the other instances sharing the database; see [`shared`].
 
 mod bounded;
@@ -28,6 +32,9 @@ pub mod shared;
 use bounded::{BoundedMap, Key};
 use chrono::{NaiveDateTime, TimeDelta};
 use sha2::{Digest, Sha256};
+use std::cell::OnceCell;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 /// Keys each throttle remembers. Full, a throttle has reserved about 4 MiB; a flood from more
@@ -49,6 +56,8 @@ pub struct Throttle {
     window: TimeDelta,
     lockout: TimeDelta,
     inner: Mutex<Inner>,
+    /// How many keys the map holds, as of the last time its lock was released.
+    remembered: AtomicUsize,
 }
 
 struct Inner {
@@ -73,11 +82,55 @@ pub enum OnSuccess {
     Keep,
 }
 
-/// One key of one throttle that an attempt counts against.
+/// One key of one throttle that an attempt counts against. The key is hashed when first
+/// needed, which a quiet throttle never does.
 pub struct Hold<'a> {
     throttle: &'a Throttle,
-    key: Key,
+    text: String,
+    key: OnceCell<Key>,
     on_success: OnSuccess,
+}
+
+impl Hold<'_> {
+    fn key(&self) -> Key {
+        *self.key.get_or_init(|| hash_key(&self.text))
+    }
+
+    /// How long this key must wait at `now`, if it is refused.
+    pub fn refusal(&self, now: NaiveDateTime) -> Option<TimeDelta> {
+        if self.throttle.is_quiet() {
+            return None;
+        }
+        let inner = self.throttle.lock();
+        self.throttle.refusal(inner.entries.get(&self.key())?, now)
+    }
+}
+
+/// The throttle's map, locked; the count of keys is published when it is unlocked.
+struct Locked<'a> {
+    guard: MutexGuard<'a, Inner>,
+    remembered: &'a AtomicUsize,
+}
+
+impl Deref for Locked<'_> {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.guard
+    }
+}
+
+impl DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut Inner {
+        &mut self.guard
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        self.remembered
+            .store(self.guard.entries.len(), Ordering::Release);
+    }
 }
 
 enum Settle {
@@ -113,6 +166,7 @@ impl Throttle {
                 entries: BoundedMap::new(capacity),
                 unshared: Vec::new(),
             }),
+            remembered: AtomicUsize::new(0),
         }
     }
 
@@ -125,12 +179,19 @@ impl Throttle {
         self.window.max(self.lockout)
     }
 
-    pub fn hold(&self, key: &str, on_success: OnSuccess) -> Hold<'_> {
+    pub fn hold(&self, key: impl Into<String>, on_success: OnSuccess) -> Hold<'_> {
         Hold {
             throttle: self,
-            key: hash_key(key),
+            text: key.into(),
+            key: OnceCell::new(),
             on_success,
         }
+    }
+
+    /// Whether the throttle remembers no key at all: then it refuses nothing and a success
+    /// has nothing to clear.
+    fn is_quiet(&self) -> bool {
+        self.remembered.load(Ordering::Acquire) == 0
     }
 
     /// How many keys are remembered, and at most.
@@ -157,8 +218,11 @@ impl Throttle {
         self.refusal(inner.entries.get(&hash_key(key))?, now)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> Locked<'_> {
+        Locked {
+            guard: self.inner.lock().unwrap_or_else(|p| p.into_inner()),
+            remembered: &self.remembered,
+        }
     }
 
     /// Failures that still count at `now`: a count ends with its window, or, once it
@@ -247,6 +311,19 @@ impl Throttle {
         self.succeed(inner, key, on_success);
     }
 
+    /// Forgets the keys whose failures no longer count at `now` and that have no attempt in
+    /// flight, least recently updated first, so a throttle whose failures have all expired
+    /// is quiet again.
+    pub(crate) fn forget_expired(&self, now: NaiveDateTime) {
+        let mut inner = self.lock();
+        while let Some((key, entry)) = inner.entries.oldest() {
+            if self.live_failures(entry, now) > 0 || entry.pending > 0 {
+                break;
+            }
+            inner.entries.remove(&key);
+        }
+    }
+
     /// A failure another instance saw at `at`, merged into this instance's count.
     pub(crate) fn merge_failure(&self, key: Key, at: NaiveDateTime, now: NaiveDateTime) {
         if at + self.horizon() <= now {
@@ -288,7 +365,7 @@ impl Attempt<'_> {
 
     fn settle(&mut self, how: impl Fn(&Hold<'_>) -> Settle) {
         for hold in self.holds.drain(..) {
-            hold.throttle.settle(hold.key, self.started, how(&hold));
+            hold.throttle.settle(hold.key(), self.started, how(&hold));
         }
     }
 }
@@ -310,7 +387,7 @@ pub fn reserve<'a>(
         started: now,
     };
     for hold in holds {
-        if let Err(wait) = hold.throttle.try_reserve(hold.key, now) {
+        if let Err(wait) = hold.throttle.try_reserve(hold.key(), now) {
             attempt.settle(|_| Settle::Abandon);
             return Err(wait);
         }
@@ -321,19 +398,16 @@ pub fn reserve<'a>(
 
 /// How long to wait, when one of the holds' counts is locked; records nothing.
 pub fn refused(now: NaiveDateTime, holds: &[Hold<'_>]) -> Option<TimeDelta> {
-    holds.iter().find_map(|hold| {
-        let inner = hold.throttle.lock();
-        hold.throttle.refusal(inner.entries.get(&hold.key)?, now)
-    })
+    holds.iter().find_map(|hold| hold.refusal(now))
 }
 
 /// Records a success decided without the counts (the token endpoint's copy in memory, right
 /// after `refused` let it through): keys marked [`OnSuccess::Clear`] forget their failures.
 pub fn succeeded(holds: &[Hold<'_>]) {
-    for hold in holds {
+    for hold in holds.iter().filter(|hold| !hold.throttle.is_quiet()) {
         let mut inner = hold.throttle.lock();
         hold.throttle
-            .succeed(&mut inner, &hold.key, hold.on_success);
+            .succeed(&mut inner, &hold.key(), hold.on_success);
     }
 }
 
@@ -345,12 +419,11 @@ pub fn decide<T, F>(
     holds: &[Hold<'_>],
     verify: impl FnOnce() -> Result<T, F>,
 ) -> Result<Result<T, F>, TimeDelta> {
-    let mut guards: Vec<MutexGuard<'_, Inner>> =
-        holds.iter().map(|hold| hold.throttle.lock()).collect();
+    let mut guards: Vec<Locked<'_>> = holds.iter().map(|hold| hold.throttle.lock()).collect();
     for (hold, inner) in holds.iter().zip(&guards) {
         if let Some(wait) = inner
             .entries
-            .get(&hold.key)
+            .get(&hold.key())
             .and_then(|entry| hold.throttle.refusal(entry, now))
         {
             return Err(wait);
@@ -359,8 +432,8 @@ pub fn decide<T, F>(
     let outcome = verify();
     for (hold, inner) in holds.iter().zip(guards.iter_mut()) {
         match &outcome {
-            Ok(_) => hold.throttle.succeed(inner, &hold.key, hold.on_success),
-            Err(_) => hold.throttle.fail(inner, hold.key, now, false),
+            Ok(_) => hold.throttle.succeed(inner, &hold.key(), hold.on_success),
+            Err(_) => hold.throttle.fail(inner, hold.key(), now, false),
         }
     }
     Ok(outcome)
@@ -403,6 +476,40 @@ mod tests {
         assert!(reserve(now, [t.hold("ann", OnSuccess::Clear)]).is_err());
         assert!(t.retry_after("bob", now).is_none());
         assert!(t.retry_after("ann", now + TimeDelta::minutes(16)).is_none());
+    }
+
+    #[test]
+    fn a_throttle_is_quiet_until_a_failure_and_again_once_its_failures_have_expired() {
+        let t = throttle();
+        let now = SystemClock.now();
+        let ann = || [t.hold("ann", OnSuccess::Clear)];
+        assert!(t.is_quiet());
+        assert!(refused(now, &ann()).is_none());
+        for _ in 0..3 {
+            fail(&t, "ann", now);
+        }
+        assert!(!t.is_quiet());
+        assert_eq!(refused(now, &ann()), Some(TimeDelta::minutes(15)));
+        t.forget_expired(now + TimeDelta::minutes(14));
+        assert_eq!(t.len(), 1, "a lock still running is remembered");
+        let later = now + TimeDelta::minutes(15);
+        t.forget_expired(later);
+        assert!(t.is_quiet());
+        assert!(refused(later, &ann()).is_none());
+    }
+
+    #[test]
+    fn a_success_decided_from_memory_clears_its_key_and_keeps_the_address_count() {
+        let (t, address) = (throttle(), throttle());
+        let now = SystemClock.now();
+        fail(&t, "ann", now);
+        fail(&address, "ip", now);
+        succeeded(&[
+            t.hold("ann", OnSuccess::Clear),
+            address.hold("ip", OnSuccess::Keep),
+        ]);
+        assert!(t.is_quiet());
+        assert_eq!(address.len(), 1);
     }
 
     #[test]

@@ -63,8 +63,8 @@ pub struct SecretHash(String);
 
 impl SecretHash {
     pub fn of(secret: &str) -> Self {
-        let digest = Sha256::digest(secret.as_bytes());
-        Self(digest.iter().map(|b| format!("{b:02x}")).collect())
+        // The digest's own hex formatting writes all 64 digits at once.
+        Self(format!("{:x}", Sha256::digest(secret.as_bytes())))
     }
 
     pub fn as_str(&self) -> &str {

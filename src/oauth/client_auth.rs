@@ -25,6 +25,7 @@ use actix_web::http::header;
 use base64::Engine;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use chrono::NaiveDateTime;
 use std::sync::Arc;
 
 /// Standard base64; some clients drop the padding, which changes nothing about the value.
@@ -56,14 +57,26 @@ pub enum PublicClients {
 
 /// A client that proved who it is, with the user its `client_credentials` tokens act for.
 pub struct AuthenticatedClient {
-    /// Shared with the in-memory copy when authenticated from it: nothing is copied.
-    pub client: Arc<Client>,
-    pub owner: Option<Arc<User>>,
+    /// The in-memory entry it was authenticated from, shared and not copied; or one made of
+    /// the rows read. It keeps Last Used At's one-write-a-minute rule without reading the row.
+    pub entry: Arc<Entry>,
     /// Which of the application's secrets was presented; none for a public client.
     pub secret_id: Option<i64>,
-    /// The in-memory entry it was authenticated from, if it was; it keeps Last Used At's
-    /// one-write-a-minute rule without reading the row.
-    pub cached: Option<Arc<Entry>>,
+}
+
+impl AuthenticatedClient {
+    pub fn client(&self) -> &Client {
+        &self.entry.client
+    }
+
+    /// The application, for work that outlives the request's borrow (a blocking query).
+    pub fn shared_client(&self) -> Arc<Client> {
+        Arc::clone(&self.entry.client)
+    }
+
+    pub fn owner(&self) -> Option<&User> {
+        self.entry.owner.as_deref()
+    }
 }
 
 /// Picks the one set of credentials the request carries.
@@ -125,6 +138,9 @@ pub fn parse_basic(value: &[u8]) -> Result<(String, String), OAuthError> {
 /// `application/x-www-form-urlencoded` decoding of one value, strict about `%`: `+` is a
 /// space, `%XX` a byte, and the bytes must be UTF-8.
 fn form_urldecode(text: &str) -> Option<String> {
+    if !text.contains(['+', '%']) {
+        return Some(text.to_owned());
+    }
     let mut bytes = Vec::with_capacity(text.len());
     let mut input = text.bytes();
     while let Some(b) = input.next() {
@@ -182,22 +198,25 @@ pub async fn authenticate(
     req: &HttpRequest,
     params: &Params,
     public: PublicClients,
+    now: NaiveDateTime,
 ) -> Result<AuthenticatedClient, OAuthError> {
     let credentials = credentials(req, params)?;
-    let now = state.now();
     let ip = crate::client_address::of(req);
-    let pair_key = throttles::client_key(&credentials.client_id, ip.as_deref());
-    let address_key = throttles::address_key(ip.as_deref());
     let limits = &state.token_throttles;
     let holds = [
-        limits.client.hold(&pair_key, OnSuccess::Clear),
-        limits.client_address.hold(&address_key, OnSuccess::Keep),
+        limits.client.hold(
+            throttles::client_key(&credentials.client_id, ip.as_deref()),
+            OnSuccess::Clear,
+        ),
+        limits
+            .client_address
+            .hold(throttles::address_key(ip.as_deref()), OnSuccess::Keep),
     ];
     let throttled = |wait| OAuthError::Throttled {
         retry_after_seconds: retry_after_seconds(wait),
     };
     if let Some(wait) = throttle::refused(now, &holds) {
-        let what = match limits.client.retry_after(&pair_key, now) {
+        let what = match holds[0].refusal(now) {
             Some(_) => Throttled::Client,
             None => Throttled::ClientAddress,
         };
@@ -216,12 +235,10 @@ pub async fn authenticate(
     {
         // A success clears the pair's failures, as one from the database does.
         throttle::succeeded(&holds);
-        crate::oauth::cors::remember(req, entry.client.origins());
+        crate::oauth::cors::remember(req, &entry.client);
         return Ok(AuthenticatedClient {
-            client: Arc::clone(&entry.client),
-            owner: entry.owner.clone(),
+            entry,
             secret_id: Some(secret_id),
-            cached: Some(entry),
         });
     }
     let client_id = credentials.client_id;
@@ -237,12 +254,10 @@ pub async fn authenticate(
         .map_err(throttled)?;
     let (failure, target) = match verdict {
         Ok((found, secret_id)) => {
-            crate::oauth::cors::remember(req, found.client.origins());
+            crate::oauth::cors::remember(req, &found.client);
             return Ok(AuthenticatedClient {
-                client: Arc::new(found.client),
-                owner: found.owner.map(Arc::new),
+                entry: Arc::new(Entry::read(found.client, found.owner)),
                 secret_id,
-                cached: None,
             });
         }
         Err(failure) => failure,
@@ -322,7 +337,7 @@ pub async fn token_request(
     public: PublicClients,
 ) -> Result<(AuthenticatedClient, String), OAuthError> {
     let params = Params::read(req, payload).await?;
-    let auth = authenticate(state, req, &params, public).await?;
+    let auth = authenticate(state, req, &params, public, state.now()).await?;
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required."))?

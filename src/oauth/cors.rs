@@ -7,7 +7,7 @@
 //! and `*` is never sent here: these answers carry tokens. Every answer says
 //! `Vary: Origin`. Discovery documents are public and may be read from anywhere.
 
-use crate::db::models::client;
+use crate::db::models::client::{self, Client};
 use crate::domain::Origins;
 use crate::oauth::error::OAuthError;
 use crate::state::AppState;
@@ -94,7 +94,10 @@ pub async fn answer(
     Ok(res)
 }
 
-/// Records the authenticated application's origins on the request.
-pub fn remember(req: &HttpRequest, origins: Origins) {
-    req.extensions_mut().insert(ClientOrigins(origins));
+/// Records the authenticated application's origins on a request that came with an `Origin`
+/// (a request without one gets no CORS header, whatever they are).
+pub fn remember(req: &HttpRequest, client: &Client) {
+    if req.headers().contains_key(header::ORIGIN) {
+        req.extensions_mut().insert(ClientOrigins(client.origins()));
+    }
 }

@@ -24,9 +24,9 @@ pub async fn introspect(
         client_auth::token_request(&req, &state, payload, PublicClients::Refused).await?;
     let token = token.as_str();
     let answer = if token.starts_with(REFRESH_TOKEN_PREFIX) {
-        refresh_token(&state, &auth.client, token).await?
+        refresh_token(&state, auth.client(), token).await?
     } else {
-        access_token(&state, &auth.client.client_id, token).await?
+        access_token(&state, &auth.client().client_id, token).await?
     };
     Ok(no_store(&mut HttpResponse::Ok()).json(answer.unwrap_or_else(|| json!({"active": false}))))
 }

@@ -122,13 +122,16 @@ impl BodyKind {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(';').next())
-            .map(|v| v.trim().to_ascii_lowercase());
-        match essence.as_deref() {
-            Some("application/x-www-form-urlencoded") => Ok(Self::Form),
-            Some("application/json") => Ok(Self::Json),
-            _ => Err(OAuthError::invalid_request(
+            .map(str::trim)
+            .unwrap_or_default();
+        if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+            Ok(Self::Form)
+        } else if essence.eq_ignore_ascii_case("application/json") {
+            Ok(Self::Json)
+        } else {
+            Err(OAuthError::invalid_request(
                 "The body must be application/x-www-form-urlencoded or application/json.",
-            )),
+            ))
         }
     }
 }

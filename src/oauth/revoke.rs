@@ -27,7 +27,7 @@ pub async fn revoke(
         client_auth::token_request(&req, &state, payload, PublicClients::Accepted).await?;
     let token = token.as_str();
     let now = state.now();
-    let client = auth.client;
+    let client = auth.shared_client();
     if token.starts_with(REFRESH_TOKEN_PREFIX) {
         let hash = SecretHash::of(token).into_string();
         crate::db::query(&state.pool, move |conn| {

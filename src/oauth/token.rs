@@ -10,7 +10,7 @@ use crate::oauth::grants::{self, Issued};
 use crate::oauth::params::Params;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::TimeDelta;
+use chrono::NaiveDateTime;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -84,25 +84,30 @@ async fn answer(
         _ => PublicClients::Refused,
     };
     seen.authenticating = true;
-    let auth = client_auth::authenticate(state, req, &params, public).await?;
-    seen.client = Some(auth.client.id);
-    crate::logging::record_client_id(req, &auth.client.client_id);
+    // One moment for the whole request: authentication, the token's times, Last Used At.
+    let now = state.now();
+    let auth = client_auth::authenticate(state, req, &params, public, now).await?;
+    let client = auth.client();
+    seen.client = Some(client.id);
+    crate::logging::record_client_id(&client.client_id);
     let grant = grant.ok_or(OAuthError::UnsupportedGrantType)?;
-    if !may_use(&auth.client, grant) {
+    if !may_use(client, grant) {
         return Err(OAuthError::UnauthorizedClient(
             "The application may not use this grant type.",
         ));
     }
     let issued = match grant {
         GrantType::AuthorizationCode => {
-            grants::authorization_code::issue(state, &auth.client, &params).await?
+            grants::authorization_code::issue(state, client, &params, now).await?
         }
-        GrantType::ClientCredentials => grants::client_credentials::issue(state, &auth, &params)?,
-        GrantType::Password => grants::password::issue(state, req, &auth, &params).await?,
-        GrantType::RefreshToken => grants::refresh_token::issue(state, &auth, &params).await?,
+        GrantType::ClientCredentials => {
+            grants::client_credentials::issue(state, &auth, &params, now)?
+        }
+        GrantType::Password => grants::password::issue(state, req, &auth, &params, now).await?,
+        GrantType::RefreshToken => grants::refresh_token::issue(state, &auth, &params, now).await?,
     };
     seen.grant = Some(grant);
-    touch_last_used(state, &auth).await;
+    touch_last_used(state, &auth, now).await;
     Ok(respond(&issued))
 }
 
@@ -119,22 +124,15 @@ fn may_use(client: &Client, grant: GrantType) -> bool {
 }
 
 /// Last Used At, of the application and of the secret it used, has a one-minute
-/// resolution; the in-memory entry (or the row the client was loaded with) already says
-/// whether a write is due, so most requests write nothing. It is informative only: the tokens are already issued (a
-/// refresh already rotated), so a failed write is logged and the answer still goes out.
-async fn touch_last_used(state: &AppState, auth: &AuthenticatedClient) {
-    let now = state.now();
-    let due = match &auth.cached {
-        Some(entry) => entry.claim_last_used(now),
-        None => auth
-            .client
-            .last_used_at
-            .is_none_or(|last| now - last >= TimeDelta::minutes(1)),
-    };
-    if !due {
+/// resolution; the entry the client was authenticated with already says whether a write is
+/// due, so most requests write nothing. It is informative only: the tokens are already
+/// issued (a refresh already rotated), so a failed write is logged and the answer still
+/// goes out.
+async fn touch_last_used(state: &AppState, auth: &AuthenticatedClient, now: NaiveDateTime) {
+    if !auth.entry.claim_last_used(now) {
         return;
     }
-    let (id, secret_id) = (auth.client.id, auth.secret_id);
+    let (id, secret_id) = (auth.client().id, auth.secret_id);
     let touched = crate::db::query(&state.pool, move |conn| {
         let written = client::touch_last_used(conn, id, now)? > 0;
         if let Some(secret_id) = secret_id {
@@ -148,11 +146,11 @@ async fn touch_last_used(state: &AppState, auth: &AuthenticatedClient) {
         }
     })
     .await;
-    match (touched, &auth.cached) {
-        (Ok(Some(stored)), Some(entry)) => entry.note_last_used(stored),
-        (Ok(_), _) => {}
-        (Err(error), _) => {
-            tracing::warn!(?error, client_id = %auth.client.client_id, "could not record Last Used At");
+    match touched {
+        Ok(Some(stored)) => auth.entry.note_last_used(stored),
+        Ok(None) => {}
+        Err(error) => {
+            tracing::warn!(?error, client_id = %auth.client().client_id, "could not record Last Used At");
         }
     }
 }

@@ -96,6 +96,12 @@ impl<V: Default> BoundedMap<V> {
         &mut self.slots[slot as usize].value
     }
 
+    /// The least recently updated entry.
+    pub fn oldest(&self) -> Option<(Key, &V)> {
+        let slot = self.slots.get(self.oldest as usize)?;
+        Some((slot.key, &slot.value))
+    }
+
     pub fn remove(&mut self, key: &Key) {
         if let Some(slot) = self.index.remove(key) {
             self.unlink(slot);

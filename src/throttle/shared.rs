@@ -71,6 +71,9 @@ async fn sync(
 ) -> Result<i64, DbFailure> {
     let throttles = all(state);
     let now = state.now();
+    for throttle in &throttles {
+        throttle.forget_expired(now);
+    }
     let horizon = throttles
         .iter()
         .map(|t| t.horizon())

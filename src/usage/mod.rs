@@ -16,7 +16,7 @@ use crate::domain::GrantType;
 use chrono::{DurationRound, NaiveDateTime, TimeDelta};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 const GRANTS: usize = GrantType::ALL.len();
@@ -76,7 +76,7 @@ impl Counts {
 }
 
 pub struct Usage {
-    per_client: RwLock<HashMap<i64, Arc<Counts>>>,
+    per_client: RwLock<HashMap<i64, Counts>>,
     /// Failures of no known application, and throttled requests.
     unattributed: Counts,
     /// When the period being counted started.
@@ -94,36 +94,45 @@ impl Usage {
         }
     }
 
-    fn counts(&self, client_id: i64) -> Arc<Counts> {
+    /// Counts for the application, under the map's read lock; its first count takes the
+    /// write lock once to add its entry.
+    fn count(&self, client_id: i64, count: impl FnOnce(&Counts)) {
         if let Some(counts) = self
             .per_client
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(&client_id)
         {
-            return counts.clone();
+            return count(counts);
         }
-        self.per_client
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(client_id)
-            .or_default()
-            .clone()
+        count(
+            self.per_client
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(client_id)
+                .or_default(),
+        );
     }
 
     /// A token issued to the application of primary key `client_id`.
     pub fn token(&self, client_id: i64, grant: GrantType) {
         if let Some(i) = GrantType::ALL.iter().position(|g| *g == grant) {
-            self.counts(client_id).tokens[i].fetch_add(1, Ordering::Relaxed);
+            self.count(client_id, |c| {
+                c.tokens[i].fetch_add(1, Ordering::Relaxed);
+            });
         }
     }
 
     /// A refused token request, of an application when it is known.
     pub fn failure(&self, client_id: Option<i64>) {
         match client_id {
-            Some(id) => self.counts(id).failures.fetch_add(1, Ordering::Relaxed),
-            None => self.unattributed.failures.fetch_add(1, Ordering::Relaxed),
-        };
+            Some(id) => self.count(id, |c| {
+                c.failures.fetch_add(1, Ordering::Relaxed);
+            }),
+            None => {
+                self.unattributed.failures.fetch_add(1, Ordering::Relaxed);
+            }
+        }
     }
 
     pub fn throttled(&self) {
@@ -164,7 +173,7 @@ impl Usage {
     fn restore(&self, rows: &[NewUsage]) {
         for row in rows {
             match row.client_id {
-                Some(id) => self.counts(id).restore(row),
+                Some(id) => self.count(id, |c| c.restore(row)),
                 None => self.unattributed.restore(row),
             }
         }

@@ -39,6 +39,7 @@ pub async fn issue(
     state: &AppState,
     client: &Client,
     params: &Params,
+    now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
     let code = params
         .get("code")
@@ -46,7 +47,6 @@ pub async fn issue(
     let code_hash = SecretHash::of(code).into_string();
     let redirect_uri = params.get("redirect_uri").map(str::to_owned);
     let verifier = params.get("code_verifier").map(str::to_owned);
-    let now = state.now();
     let lifetime = access_token_lifetime(state, client);
     let refresh = state
         .settings

@@ -18,6 +18,7 @@ use crate::oauth::throttles;
 use crate::state::AppState;
 use crate::throttle::{self, OnSuccess, retry_after_seconds};
 use actix_web::HttpRequest;
+use chrono::NaiveDateTime;
 
 const WRONG_CREDENTIALS: &str = "The username or password is incorrect.";
 
@@ -26,6 +27,7 @@ pub async fn issue(
     req: &HttpRequest,
     auth: &AuthenticatedClient,
     params: &Params,
+    now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
     let username = params
         .get("username")
@@ -35,10 +37,9 @@ pub async fn issue(
     let password = params
         .get("password")
         .ok_or_else(|| OAuthError::invalid_request("password is required."))?;
-    let client = &auth.client;
+    let client = auth.client();
     let scope = requested_scope(params, &Scope::from_stored(&client.scopes))?;
 
-    let now = state.now();
     let ip = crate::client_address::of(req);
     let user_key = throttles::user_key(&username);
     let address_key = throttles::address_key(ip.as_deref());
@@ -48,8 +49,10 @@ pub async fn issue(
     let mut attempt = throttle::reserve(
         now,
         [
-            limits.password_user.hold(&user_key, OnSuccess::Clear),
-            limits.password_address.hold(&address_key, OnSuccess::Keep),
+            limits
+                .password_user
+                .hold(user_key.clone(), OnSuccess::Clear),
+            limits.password_address.hold(address_key, OnSuccess::Keep),
         ],
     )
     .map_err(|wait| {

@@ -9,6 +9,7 @@ use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
 use crate::oauth::refresh_tokens::{self, Rotation};
 use crate::state::AppState;
+use chrono::NaiveDateTime;
 
 const INVALID: &str = "The refresh token is invalid, expired or revoked.";
 
@@ -16,6 +17,7 @@ pub async fn issue(
     state: &AppState,
     auth: &AuthenticatedClient,
     params: &Params,
+    now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
     let presented = params
         .get("refresh_token")
@@ -26,9 +28,8 @@ pub async fn issue(
         .transpose()
         .map_err(|_| OAuthError::InvalidScope("The scope is malformed."))?;
     let token_hash = SecretHash::of(presented).into_string();
-    let client = auth.client.clone();
+    let client = auth.shared_client();
     let lifetime = refresh_lifetime(state, &client);
-    let now = state.now();
 
     let rotation = crate::db::query(&state.pool, move |conn| {
         refresh_tokens::rotate(conn, &token_hash, &client, requested, lifetime, now)
@@ -40,8 +41,14 @@ pub async fn issue(
             refresh_token,
             scope,
         } => {
-            let (access_token, expires_in) =
-                access_token(state, &auth.client, user.id.to_string(), &user, &scope, now)?;
+            let (access_token, expires_in) = access_token(
+                state,
+                auth.client(),
+                user.id.to_string(),
+                &user,
+                &scope,
+                now,
+            )?;
             Ok(Issued {
                 access_token,
                 expires_in,
