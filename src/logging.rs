@@ -175,7 +175,7 @@ where
         if let Some((id, client_id)) = current_request() {
             write!(writer, "request{{request_id={id}")?;
             if let Some(client_id) = client_id {
-                write!(writer, " client_id={client_id}")?;
+                write!(writer, " client_id={client_id:?}")?;
             }
             write!(writer, "}}: ")?;
         }
@@ -344,7 +344,7 @@ mod tests {
         );
         assert!(
             lines[1].ends_with(concat!(
-                " WARN request{request_id=abc123 client_id=cid}: ",
+                " WARN request{request_id=abc123 client_id=\"cid\"}: ",
                 "tessera::logging::tests: after authentication"
             )),
             "{lines:?}"

@@ -84,9 +84,11 @@ async fn answer(
         _ => PublicClients::Refused,
     };
     seen.authenticating = true;
-    // One moment for the whole request: authentication, the token's times, Last Used At.
+    let auth = client_auth::authenticate(state, req, &params, public, state.now()).await?;
+    // The grant's moment, for the token's times, the expiry of what it presents and Last
+    // Used At, is taken once the client is authenticated: a code or refresh token that
+    // expired while the client was looked up in the database is expired.
     let now = state.now();
-    let auth = client_auth::authenticate(state, req, &params, public, now).await?;
     let client = auth.client();
     seen.client = Some(client.id);
     crate::logging::record_client_id(&client.client_id);
