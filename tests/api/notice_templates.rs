@@ -133,6 +133,23 @@ async fn save_rules(app: &TestApp, csrf: &str, ticked: &[(&str, &str)]) {
     assert_eq!(response.status(), 303, "the rules are saved");
 }
 
+/// With a rule sending "application added" to the owner and to security@example.com, an
+/// owner reading English registers an application.
+async fn register_under_owner_and_fixed_address_rule(app: &TestApp, csrf: &str) {
+    let owner = create_owner(app, "en");
+    save_rules(
+        app,
+        csrf,
+        &[
+            ("application_added.enabled", "on"),
+            ("application_added.owner", "on"),
+            ("application_added.recipients", "security@example.com"),
+        ],
+    )
+    .await;
+    register(app, owner);
+}
+
 /// Waits until the mail worker has handled every queued row.
 async fn all_handled(app: &TestApp) -> Vec<OutboxMail> {
     for _ in 0..150 {
@@ -191,18 +208,7 @@ both_backends!(an_edited_subject_reaches_the_owner_over_smtp_rfc_5321);
 
 async fn a_rule_with_a_fixed_address_sends_to_the_owner_and_to_it(backend: Backend) {
     let (app, sink, csrf) = app_with_sink(backend).await;
-    let owner = create_owner(&app, "en");
-    save_rules(
-        &app,
-        &csrf,
-        &[
-            ("application_added.enabled", "on"),
-            ("application_added.owner", "on"),
-            ("application_added.recipients", "security@example.com"),
-        ],
-    )
-    .await;
-    register(&app, owner);
+    register_under_owner_and_fixed_address_rule(&app, &csrf).await;
     app.state.mail_queued();
 
     let received = sink.wait_for(2).await;
@@ -676,18 +682,7 @@ async fn the_override_address_also_takes_what_the_rules_address_elsewhere(backen
         .spawn()
         .await;
     let csrf = app.signed_in_admin().await;
-    let owner = create_owner(&app, "en");
-    save_rules(
-        &app,
-        &csrf,
-        &[
-            ("application_added.enabled", "on"),
-            ("application_added.owner", "on"),
-            ("application_added.recipients", "security@example.com"),
-        ],
-    )
-    .await;
-    register(&app, owner);
+    register_under_owner_and_fixed_address_rule(&app, &csrf).await;
 
     let received = sink.wait_for(2).await;
     let rows = all_handled(&app).await;
